@@ -1,0 +1,49 @@
+"""The built-in callbacks (SPEC §3). Each returns the text its record shows as the result."""
+
+import math
+
+from .context import current_run
+from .registry import callback
+
+
+@callback("echo")
+def echo(*args: object, sep: str = " ") -> str:
+    """Join the arguments with sep and return the text."""
+    return sep.join(str(a) for a in args)
+
+
+@callback("callback")
+def seed_callback(arg: object, *, kwarg: str = "default") -> str:
+    """The seed's callback: 'callback invoked with ARG and KWARG'."""
+    return f"callback invoked with {arg} and {kwarg}"
+
+
+@callback("sleep")
+def sleep(seconds: float) -> str:
+    """Block the loop for SECONDS: every call due meanwhile runs late."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise TypeError("sleep takes a number of seconds")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError("sleep takes a finite number of seconds >= 0")
+    current_run().block(float(seconds))
+    return f"slept {seconds}s"
+
+
+@callback("cancel", entry_params=("entry",))
+def cancel(entry: str) -> str:
+    """Cancel the pending call(s) of the named entry."""
+    n = current_run().cancel(entry)
+    return f"cancelled {n} pending call{'s' if n != 1 else ''} of {entry}"
+
+
+@callback("stop")
+def stop() -> str:
+    """End the run now; pending calls are cancelled and counted."""
+    current_run().stop()
+    return "stopping"
+
+
+@callback("fail")
+def fail(message: str = "failed on purpose") -> None:
+    """Raise RuntimeError(MESSAGE): for testing error handling."""
+    raise RuntimeError(message)

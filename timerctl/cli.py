@@ -1,0 +1,298 @@
+"""The command line: parse options, wire loader -> engine -> renderer, map errors to exit codes.
+
+Heavy modules (asyncio, tomllib, rich) are imported inside the commands that need them, so that
+``--help`` and ``--version`` answer fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from .errors import ScheduleError, TimerctlError
+
+if TYPE_CHECKING:
+    from .engine import RunOptions
+    from .events import Event
+    from .schedule import Schedule
+
+EXAMPLES = """\b
+Examples:
+  timerctl run examples.toml                   run a schedule, records as they happen
+  timerctl run s.toml --format jsonl | jq -c . one JSON object per call, for scripts
+  timerctl run s.toml --clock virtual          instant, exact, deterministic
+  timerctl check s.toml other.toml             validate only; nothing runs
+  timerctl callbacks                           what a schedule can call
+  echo '[[call]]
+  soon = true
+  callback = "echo"
+  args = ["hi"]' | timerctl run -              read the schedule from stdin
+"""
+
+
+def _die(exc: TimerctlError) -> NoReturn:
+    """Report a user-facing error on stderr and exit with its code: never a traceback."""
+    if isinstance(exc, ScheduleError):
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+    click.echo(f"timerctl: {exc}" if not isinstance(exc, ScheduleError) else str(exc), err=True)
+    sys.exit(exc.exit_code)
+
+
+def _quiet_stdout() -> None:
+    """After the reader closed our stdout, point it at /dev/null so exit flushes stay silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _load_plugins(modules: Iterable[str]) -> None:
+    from .registry import REGISTRY
+
+    for module in modules:
+        REGISTRY.load_plugin(module)
+
+
+class _Group(click.Group):
+    """Maps errors that escape a command: user errors to their codes, bugs to one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TimerctlError as exc:
+            _die(exc)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("timerctl: interrupted", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            _quiet_stdout()
+            sys.exit(141)
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(
+                f"timerctl: internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug for the traceback)",
+                err=True,
+            )
+            sys.exit(70)
+
+
+@click.group(cls=_Group, epilog=EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="timerctl", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Schedule calls at precise moments on an asyncio event loop.
+
+    A schedule file (TOML) lists [[call]] entries: soon, later = SECONDS or at = TIME, each
+    naming a registered callback. `run` loads them onto an event loop (call_soon, call_later,
+    call_at) and streams one record per invocation: the loop clock next to the wall clock, and
+    how late each call fired.
+    """
+    ctx.obj = {"debug": debug}
+
+
+# -- shared options ------------------------------------------------------------------------------
+
+def _positive_finite(_ctx: click.Context, param: click.Parameter, value: float | None) -> Any:
+    import math
+
+    if value is not None and (not math.isfinite(value) or value <= 0):
+        raise click.BadParameter("must be a finite number > 0", param=param)
+    return value
+
+
+def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by `run` and `demo`."""
+    from .render import FORMATS
+
+    decorators = [
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto",
+                     show_default=True, help="Output format (auto: rich on a terminal, plain "
+                     "otherwise)."),
+        click.option("--clock", type=click.Choice(["real", "virtual"]), default="real",
+                     show_default=True, help="virtual: time jumps to the next timer; instant and "
+                     "deterministic."),
+        click.option("--speed", type=float, default=1.0, show_default=True,
+                     callback=_positive_finite, help="Time scale: 2 runs every delay twice as fast."),
+        click.option("--loop", "loop_impl", type=click.Choice(["asyncio", "uvloop"]),
+                     default=None, help="Event loop implementation [default: the schedule's "
+                     "[run] loop, else asyncio]."),
+        click.option("--timeout", type=float, default=None, callback=_positive_finite,
+                     metavar="SECONDS", help="Stop after SECONDS of loop time (exit 0 unless a "
+                     "call failed)."),
+        click.option("--fail-fast", is_flag=True, help="Stop at the first failed call."),
+        click.option("--seed", type=int, default=None, help="Seed for jitter: reproducible runs."),
+        click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
+                     help="Import MODULE to register its callbacks (repeatable)."),
+        click.option("--no-summary", is_flag=True, help="Omit the summary at the end."),
+        click.option("--record", type=click.Path(dir_okay=False, writable=True), default=None,
+                     metavar="FILE", help="Also write the JSON Lines records to FILE."),
+    ]
+    for decorate in reversed(decorators):
+        func = decorate(func)
+    return func
+
+
+def execute(
+    schedule: Schedule,
+    *,
+    fmt: str,
+    clock: str,
+    speed: float,
+    loop_impl: str | None,
+    timeout: float | None,
+    fail_fast: bool,
+    seed: int | None,
+    no_summary: bool,
+    record: str | None,
+    lesson: str = "",
+    sink_wrapper: Callable[[Callable[[Event], None]], Callable[[Event], None]] | None = None,
+) -> int:
+    """Run a loaded schedule with the chosen renderer; returns the exit code."""
+    from . import engine
+    from .render import RenderOptions, make
+    from .render.jsonl import JsonlRenderer
+
+    names = [c.name for c in schedule.calls]
+    calls = [c.describe() for c in schedule.calls]
+    options = RenderOptions(
+        summary=not no_summary,
+        name_width=min(24, max([5, *map(len, names)])),
+        call_width=min(40, max([4, *map(len, calls)])),
+        lesson=lesson,
+    )
+    sink: Callable[[Event], None] = make(fmt, sys.stdout, options)
+    if sink_wrapper is not None:
+        sink = sink_wrapper(sink)
+    record_file = None
+    if record:
+        try:
+            record_file = open(record, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise click.BadParameter(f"cannot write {record}: {exc.strerror}",
+                                     param_hint="'--record'") from None
+        recorder = JsonlRenderer(record_file, options)
+        screen = sink
+
+        def sink(event: Event) -> None:
+            recorder(event)  # first: the record loses nothing even if the screen goes away
+            screen(event)
+
+    run_opts = engine.RunOptions(
+        timeout=timeout,
+        fail_fast=fail_fast,
+        seed=seed,
+        speed=speed,
+        handle_signals=True,
+        loop_impl=loop_impl or schedule.run.loop.value,
+    )
+    try:
+        end = engine.run(schedule, sink, options=run_opts, virtual=clock == "virtual")
+    finally:
+        if record_file is not None:
+            record_file.close()
+    if end.reason == "closed":
+        _quiet_stdout()
+    return end.exit_code
+
+
+def load_schedule(path: str, plugins: Iterable[str]) -> Schedule:
+    from .loader import load
+
+    _load_plugins(plugins)
+    return load(path)
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+@cli.command(epilog="""\b
+Examples:
+  timerctl run examples.toml
+  timerctl run s.toml --format jsonl | jq -r 'select(.event=="call") | .late'
+  timerctl run s.toml --clock virtual --no-summary
+  timerctl run s.toml --timeout 10 --record run.jsonl
+  cat s.toml | timerctl run -
+""")
+@click.argument("schedule")
+@run_options
+def run(schedule: str, plugins: tuple[str, ...], **kw: Any) -> None:
+    """Run SCHEDULE (a TOML file, - for stdin) and stream one record per call.
+
+    Exit status: 0 every call succeeded, 1 a callback failed, 2 invalid schedule or usage,
+    130 interrupted, 143 terminated, 141 stdout closed.
+    """
+    loaded = load_schedule(schedule, plugins)
+    sys.exit(execute(loaded, **kw))
+
+
+@cli.command(epilog="""\b
+Examples:
+  timerctl check s.toml
+  timerctl check schedules/*.toml && echo all valid
+""")
+@click.argument("schedules", nargs=-1, required=True)
+@click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
+              help="Import MODULE to register its callbacks (repeatable).")
+def check(schedules: tuple[str, ...], plugins: tuple[str, ...]) -> None:
+    """Validate SCHEDULES without running anything.
+
+    Every problem of every file is reported as FILE:LINE:COL: error: MESSAGE on stderr.
+    Exit status: 0 all valid, 2 any invalid.
+    """
+    from .loader import load
+
+    _load_plugins(plugins)
+    worst = 0
+    for path in schedules:
+        try:
+            loaded = load(path)
+        except ScheduleError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            click.echo(str(exc), err=True)
+            worst = 2
+            continue
+        n = len(loaded.calls)
+        click.echo(f"{loaded.path}: ok ({n} entr{'y' if n == 1 else 'ies'})")
+    sys.exit(worst)
+
+
+@cli.command(epilog="""\b
+Examples:
+  timerctl callbacks
+  timerctl callbacks --plugin mycallbacks --format jsonl | jq -r .name
+""")
+@click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
+              help="Import MODULE to register its callbacks (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["plain", "jsonl"]), default="plain",
+              show_default=True)
+def callbacks(plugins: tuple[str, ...], fmt: str) -> None:
+    """List the callbacks a schedule can name: name, signature, doc, origin."""
+    import json
+
+    from .registry import REGISTRY
+
+    _load_plugins(plugins)
+    specs = REGISTRY.specs()
+    if fmt == "jsonl":
+        for s in specs:
+            click.echo(json.dumps({"name": s.name, "signature": s.signature, "doc": s.doc,
+                                   "origin": s.origin, "async": s.is_async}))
+        return
+    width = max(len(s.signature) for s in specs)
+    for s in specs:
+        click.echo(f"{s.signature:<{width}}  {s.doc}  [{s.origin}]")
+
+
+def main() -> None:
+    cli(prog_name="timerctl")

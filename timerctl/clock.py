@@ -1,0 +1,98 @@
+"""Event loops: the real one per implementation, and a virtual-time loop.
+
+The virtual loop's clock jumps straight to the next timer whenever nothing is ready, the way
+trio's MockClock autojump and nolar/looptime do: callbacks really run, a one-hour schedule runs
+in milliseconds, and every ``late`` is exact. Time is kept as integer nanoseconds so that sums of
+delays land exactly where the same sums of floats would put a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import selectors
+from collections.abc import Callable
+from typing import Any
+
+from .errors import LoopUnavailable
+
+NS = 1_000_000_000
+
+
+def _ceil_ticks(when: float) -> int:
+    ticks = round(when * NS)
+    return ticks + 1 if ticks / NS < when else ticks
+
+
+class _JumpSelector(selectors.BaseSelector):
+    """Wraps the real selector: polls for I/O, and instead of waiting moves the clock."""
+
+    def __init__(self, inner: selectors.BaseSelector, loop: VirtualClockLoop) -> None:
+        self._inner = inner
+        self._loop = loop
+
+    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._inner.register(fileobj, events, data)
+
+    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+        return self._inner.unregister(fileobj)
+
+    def modify(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._inner.modify(fileobj, events, data)
+
+    def get_map(self) -> Any:
+        return self._inner.get_map()
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        ready = self._inner.select(0)
+        if ready or timeout == 0:
+            return ready
+        if timeout is None:  # no timer at all: only real I/O (a child process) can wake us
+            return self._inner.select(None)
+        self._loop.jump_to_next_timer()
+        return []
+
+
+class VirtualClockLoop(asyncio.SelectorEventLoop):
+    """A selector loop whose ``time()`` is virtual and advances only by jumps and ``advance``."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        super().__init__()
+        self._ticks = round(start * NS)
+        self._clock_resolution = 1e-9
+        self._selector = _JumpSelector(self._selector, self)  # type: ignore[has-type]
+
+    def time(self) -> float:
+        return self._ticks / NS
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward, as a blocking callback would on a real loop."""
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("can only advance by a finite number of seconds >= 0")
+        self._ticks += round(seconds * NS)
+
+    def jump_to_next_timer(self) -> None:
+        # _run_once pops cancelled handles off the heap before it selects, so the head is live.
+        scheduled = self._scheduled  # type: ignore[attr-defined]
+        if scheduled:
+            self._ticks = max(self._ticks, _ceil_ticks(scheduled[0].when()))
+
+
+def loop_factory(impl: str, *, virtual: bool = False) -> Callable[[], asyncio.AbstractEventLoop]:
+    """A factory for ``asyncio.Runner`` giving a fresh loop of the requested kind."""
+    if virtual:
+        if impl != "asyncio":
+            raise LoopUnavailable("the virtual clock runs on the asyncio loop only (not uvloop)")
+        return VirtualClockLoop
+    if impl == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            raise LoopUnavailable(
+                "uvloop is not installed: pip install 'timerctl[uvloop]'"
+            ) from None
+        return uvloop.new_event_loop
+    return asyncio.SelectorEventLoop

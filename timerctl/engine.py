@@ -1,0 +1,458 @@
+"""Schedule + running loop -> a stream of Events. The only module that calls call_soon/later/at.
+
+Each scheduled handle wraps the user's callback in ``_fire``, which reads the loop clock and the
+wall clock at the same moment, invokes, and emits one CallRecord. The run ends when nothing is
+pending (no timer, no running async callback), or on stop/timeout/fail-fast/signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import math
+import os
+import random
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .context import CURRENT
+from .errors import OutputClosed
+from .events import CallRecord, Cancelled, End, ErrorInfo, Event, Start
+from .registry import REGISTRY, CallbackSpec, Registry
+from .schedule import Call, Kind, Mode, Schedule
+
+Sink = Callable[[Event], None]
+
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_CLOSED = 0, 1, 130, 143, 141
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    timeout: float | None = None  # seconds of loop time
+    fail_fast: bool = False
+    seed: int | None = None
+    speed: float = 1.0
+    handle_signals: bool = False  # only the CLI's main thread should take SIGINT/SIGTERM
+    loop_impl: str = "asyncio"
+
+
+@dataclass(eq=False)
+class _Slot:
+    """One pending invocation: its handle and the loop time it is due at."""
+
+    entry: _Entry
+    n: int
+    due: float = 0.0
+    handle: asyncio.Handle | None = None
+
+
+@dataclass(eq=False)
+class _Entry:
+    call: Call
+    spec: CallbackSpec
+    first_due: float = 0.0
+    fired: int = 0
+    pending: set[_Slot] = field(default_factory=set)  # type: ignore[arg-type]
+    done: bool = False  # cancelled or bounded out: schedules nothing more
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile: a value that really occurred, not an interpolation."""
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+class Engine:
+    """Runs one schedule on the current event loop and reports through ``sink``."""
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        sink: Sink,
+        *,
+        registry: Registry = REGISTRY,
+        options: RunOptions | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.schedule = schedule
+        self.sink = sink
+        self.options = options or RunOptions()
+        self._wall = wall_clock
+        self._rng = random.Random(self.options.seed)
+        self._entries: dict[str, _Entry] = {}
+        for call in schedule.calls:
+            spec = registry.get(call.callback)
+            if spec is None:  # the loader checked this; a registry changed behind our back
+                raise LookupError(call.callback)
+            self._entries[call.name] = _Entry(call, spec)
+        self._tasks: dict[asyncio.Task[Any], _Slot] = {}
+        self._seq = 0
+        self._lateness: list[float] = []
+        self._failed = 0
+        self._cancelled = 0
+        self._reason: str | None = None
+        self._closed = False
+        self._done: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.t0 = 0.0
+        self.wall_t0 = 0.0
+        self._virtual = False
+        self._running: str | None = None  # the entry whose callback is running now
+
+    # -- RunControl (what callbacks may ask of the run) ------------------------------------------
+    def time(self) -> float:
+        assert self._loop is not None
+        return self._loop.time()
+
+    def stop(self) -> None:
+        self.finish("stopped")
+
+    def cancel(self, entry: str) -> int:
+        target = self._entries.get(entry)
+        if target is None:
+            raise KeyError(f"no entry named {entry!r}")
+        n = self._cancel_entry(target)
+        self._emit(Cancelled(entry=entry, count=n, by=self._running or "?", t=self._rel()))
+        self._maybe_done()
+        return n
+
+    def block(self, seconds: float) -> None:
+        seconds /= self.options.speed
+        advance = getattr(self._loop, "advance", None)
+        if advance is not None:
+            advance(seconds)
+        else:
+            time.sleep(seconds)
+
+    # -- running ---------------------------------------------------------------------------------
+    async def run(self) -> End:
+        loop = self._loop = asyncio.get_running_loop()
+        self._virtual = hasattr(loop, "advance")
+        self._done = loop.create_future()
+        CURRENT.set(self)  # copied into every handle scheduled from here
+        self.t0 = loop.time()
+        self.wall_t0 = self._wall()
+        self._emit(
+            Start(
+                schedule=self.schedule.path,
+                loop_impl=self.options.loop_impl,
+                clock="virtual" if self._virtual else "real",
+                loop_t0=self.t0,
+                wall_t0=self.wall_t0,
+                clock_resolution=_resolution(loop),
+                calls=len(self._entries),
+                speed=self.options.speed,
+            )
+        )
+        removers = self._install_signals(loop) if self.options.handle_signals else []
+        timeout_handle = None
+        try:
+            if self._reason is None:
+                for entry in self._entries.values():
+                    self._schedule_first(entry)
+                if self.options.timeout is not None:
+                    timeout_handle = loop.call_at(
+                        self.t0 + self.options.timeout, self.finish, "timeout"
+                    )
+                self._maybe_done()
+            await self._done
+            await self._drain_cancelled_tasks()
+        finally:
+            if timeout_handle is not None:
+                timeout_handle.cancel()
+            for remove in removers:
+                remove()
+        end = self._end()
+        self._emit(end)
+        return end
+
+    def finish(self, reason: str) -> None:
+        """End the run: cancel what is pending (counted) and wake ``run``."""
+        if self._reason is not None:
+            return
+        self._reason = reason
+        for entry in self._entries.values():
+            n = self._cancel_entry(entry)
+            if n:
+                self._emit(Cancelled(entry=entry.call.name, count=n, by=reason, t=self._rel()))
+        for task in list(self._tasks):
+            task.cancel()
+        if self._done is not None and not self._done.done():
+            self._done.set_result(None)
+
+    # -- scheduling ------------------------------------------------------------------------------
+    def _schedule_first(self, entry: _Entry) -> None:
+        loop = self._loop
+        assert loop is not None
+        call = entry.call
+        speed = self.options.speed
+        slot = _Slot(entry, 1)
+        jitter = self._jitter(entry)
+        if call.kind is Kind.SOON and not jitter:
+            slot.due = self.t0
+            slot.handle = loop.call_soon(self._fire, slot)
+        elif call.kind is Kind.LATER or call.kind is Kind.SOON:
+            slot.handle = loop.call_later(call.offset / speed + jitter, self._fire, slot)
+            slot.due = slot.handle.when()  # type: ignore[attr-defined]
+        elif call.wall_at is not None:
+            # Converted once, here: the loop clock and the wall clock are different clocks.
+            ahead = call.wall_at.timestamp() - self.wall_t0
+            slot.due = self._exact(self.t0 + max(0.0, ahead) + jitter)
+            slot.handle = loop.call_at(slot.due, self._fire, slot)
+        else:
+            slot.due = self._exact(self.t0 + call.offset / speed + jitter)
+            slot.handle = loop.call_at(slot.due, self._fire, slot)
+        entry.first_due = slot.due - jitter
+        entry.pending.add(slot)
+
+    def _jitter(self, entry: _Entry) -> float:
+        rep = entry.call.repeat
+        if rep is None or not rep.jitter:
+            return 0.0
+        return self._rng.uniform(0.0, rep.jitter) / self.options.speed
+
+    def _schedule_next(self, entry: _Entry, n: int, after: float | None) -> None:
+        """Schedule firing ``n`` of a repeating entry, if its bounds allow it.
+
+        fixed-rate: due at first + (n-1)*every, whatever happened before (no drift).
+        fixed-delay: due ``every`` after ``after`` (when the previous call returned).
+        """
+        rep = entry.call.repeat
+        loop = self._loop
+        if rep is None or entry.done or self._reason is not None or loop is None:
+            return
+        if rep.count is not None and n > rep.count:
+            return
+        every = rep.every / self.options.speed
+        if rep.mode is Mode.FIXED_RATE:
+            base = entry.first_due + (n - 1) * every
+        else:
+            base = (after if after is not None else loop.time()) + every
+        if rep.until is not None and base > self.t0 + rep.until / self.options.speed:
+            return
+        slot = _Slot(entry, n, due=self._exact(base + self._jitter(entry)))
+        slot.handle = loop.call_at(slot.due, self._fire, slot)
+        entry.pending.add(slot)
+
+    def _cancel_entry(self, entry: _Entry) -> int:
+        entry.done = True
+        n = 0
+        for slot in list(entry.pending):
+            if slot.handle is not None:
+                slot.handle.cancel()
+            n += 1
+        entry.pending.clear()
+        self._cancelled += n
+        return n
+
+    # -- invoking --------------------------------------------------------------------------------
+    def _fire(self, slot: _Slot) -> None:
+        entry = slot.entry
+        entry.pending.discard(slot)
+        if self._reason is not None:
+            return
+        loop = self._loop
+        assert loop is not None
+        now = loop.time()
+        wall = self._wall_at(now)
+        entry.fired = slot.n
+        rep = entry.call.repeat
+        if rep is not None and rep.mode is Mode.FIXED_RATE:
+            self._schedule_next(entry, slot.n + 1, None)
+        call = entry.call
+        result: Any = None
+        error: ErrorInfo | None = None
+        self._running = call.name
+        try:
+            result = entry.spec.func(*call.args, **call.kwargs)
+        except (Exception, SystemExit) as exc:
+            error = _error_info(exc)
+        finally:
+            self._running = None
+        if error is None and inspect.isawaitable(result):
+            task = loop.create_task(self._finish_async(slot, result, now, wall))
+            self._tasks[task] = slot
+            return
+        end = loop.time()
+        self._record(slot, now, wall, end - now, result, error)
+        if rep is not None and rep.mode is Mode.FIXED_DELAY:
+            self._schedule_next(entry, slot.n + 1, end)
+        self._maybe_done()
+
+    async def _finish_async(self, slot: _Slot, awaitable: Any, start: float, wall: float) -> None:
+        loop = self._loop
+        assert loop is not None
+        result: Any = None
+        error: ErrorInfo | None = None
+        cancelled = False
+        try:
+            result = await awaitable
+        except asyncio.CancelledError:
+            cancelled = True
+            error = ErrorInfo("CancelledError", f"cancelled: the run ended ({self._reason})")
+        except (Exception, SystemExit) as exc:
+            error = _error_info(exc)
+        finally:
+            self._tasks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+        end = loop.time()
+        if cancelled:
+            self._cancelled += 1
+        self._record(slot, start, wall, end - start, result, error, cancelled=cancelled)
+        rep = slot.entry.call.repeat
+        if rep is not None and rep.mode is Mode.FIXED_DELAY:
+            self._schedule_next(slot.entry, slot.n + 1, end)
+        self._maybe_done()
+
+    async def _drain_cancelled_tasks(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _record(
+        self,
+        slot: _Slot,
+        now: float,
+        wall: float,
+        duration: float,
+        result: Any,
+        error: ErrorInfo | None,
+        *,
+        cancelled: bool = False,
+    ) -> None:
+        call = slot.entry.call
+        self._seq += 1
+        late = now - slot.due
+        record = CallRecord(
+            seq=self._seq,
+            entry=call.name,
+            kind=call.kind.value,
+            callback=call.callback,
+            args=call.args,
+            kwargs=call.kwargs,
+            n=slot.n,
+            due=slot.due,
+            loop_time=now,
+            t=now - self.t0,
+            wall_time=wall,
+            late=late,
+            duration=duration,
+            result=None if error else result,
+            error=error,
+            cancelled=cancelled,
+        )
+        if not cancelled:
+            self._lateness.append(late)
+        if record.failed:
+            self._failed += 1
+        self._emit(record)
+        if record.failed and self.options.fail_fast:
+            self.finish("failed")
+
+    def _maybe_done(self) -> None:
+        if self._reason is not None or self._tasks:
+            return
+        if any(e.pending for e in self._entries.values()):
+            return
+        self.finish("done")
+
+    # -- output ----------------------------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        if self._closed:
+            return
+        try:
+            self.sink(event)
+        except OutputClosed:
+            self._closed = True
+            self.finish("closed")
+
+    def _end(self) -> End:
+        reason = self._reason or "done"
+        if reason == "closed":
+            code = EXIT_CLOSED
+        elif reason == "interrupted":
+            code = EXIT_INTERRUPTED
+        elif reason == "terminated":
+            code = EXIT_TERMINATED
+        elif self._failed:
+            code = EXIT_FAILED
+        else:
+            code = EXIT_OK
+        lateness = sorted(self._lateness)
+        return End(
+            reason=reason,
+            calls=self._seq,
+            failed=self._failed,
+            cancelled=self._cancelled,
+            late_p50=percentile(lateness, 50),
+            late_p99=percentile(lateness, 99),
+            late_max=lateness[-1] if lateness else None,
+            duration=self._now() - self.t0,
+            exit_code=code,
+            lateness=tuple(self._lateness),
+        )
+
+    # -- clocks and signals ----------------------------------------------------------------------
+    def _now(self) -> float:
+        return self._loop.time() if self._loop is not None else 0.0
+
+    def _exact(self, due: float) -> float:
+        """On the virtual clock, a due time on the nanosecond grid: 0.05 + 0.1 is due at 0.15."""
+        return round(due * 1_000_000_000) / 1_000_000_000 if self._virtual else due
+
+    def _rel(self) -> float:
+        return self._now() - self.t0
+
+    def _wall_at(self, loop_time: float) -> float:
+        if self._virtual:  # simulated: the wall clock advances with virtual time
+            return self.wall_t0 + (loop_time - self.t0)
+        return self._wall()
+
+    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> list[Callable[[], None]]:
+        removers: list[Callable[[], None]] = []
+        for sig, reason in ((signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated")):
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue  # started in the background with the signal ignored: keep ignoring it
+            try:
+                loop.add_signal_handler(sig, self._on_signal, reason)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue
+            removers.append(lambda s=sig: loop.remove_signal_handler(s))
+        return removers
+
+    def _on_signal(self, reason: str) -> None:
+        if self._reason is not None and self._reason != "done":
+            os._exit(EXIT_INTERRUPTED if reason == "interrupted" else EXIT_TERMINATED)
+        self.finish(reason)
+
+
+def _resolution(loop: asyncio.AbstractEventLoop) -> float:
+    return float(getattr(loop, "_clock_resolution", time.get_clock_info("monotonic").resolution))
+
+
+def _error_info(exc: BaseException) -> ErrorInfo:
+    if isinstance(exc, SystemExit):
+        return ErrorInfo("SystemExit", f"exit status {exc.code}")
+    return ErrorInfo(type(exc).__name__, str(exc))
+
+
+def run(
+    schedule: Schedule,
+    sink: Sink,
+    *,
+    options: RunOptions | None = None,
+    virtual: bool = False,
+    registry: Registry = REGISTRY,
+    wall_clock: Callable[[], float] = time.time,
+) -> End:
+    """Run a schedule to its end on a fresh event loop of the requested kind."""
+    from .clock import loop_factory
+
+    options = options or RunOptions()
+    factory = loop_factory(options.loop_impl, virtual=virtual)
+    engine = Engine(schedule, sink, registry=registry, options=options, wall_clock=wall_clock)
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(engine.run())

@@ -1,0 +1,87 @@
+"""What the engine emits. Renderers format these; tests assert on them, not on strings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+def iso(ts: float) -> str:
+    """A wall-clock reading as ISO 8601 with microseconds, in the local time zone."""
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class Start:
+    schedule: str
+    loop_impl: str
+    clock: str  # "real" | "virtual"
+    loop_t0: float
+    wall_t0: float  # epoch seconds
+    clock_resolution: float
+    calls: int  # entries in the schedule
+    speed: float = 1.0
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    type: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One invocation: when it was due, when it ran on both clocks, and what it returned."""
+
+    seq: int
+    entry: str
+    kind: str
+    callback: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    n: int  # firings of this entry so far, 1-based
+    due: float  # loop clock
+    loop_time: float  # loop clock when invoked
+    t: float  # loop_time - loop_t0
+    wall_time: float  # epoch seconds, read together with loop_time
+    late: float  # loop_time - due
+    duration: float
+    result: Any = None
+    error: ErrorInfo | None = None
+    cancelled: bool = False  # an async call cut short by the end of the run
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None and not self.cancelled
+
+    def describe(self) -> str:
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{self.callback}({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """Pending calls of an entry that will not run: cancelled by a callback or by the end."""
+
+    entry: str
+    count: int
+    by: str  # an entry name, or the end reason ("stopped", "timeout", ...)
+    t: float
+
+
+@dataclass(frozen=True)
+class End:
+    reason: str  # done | stopped | timeout | interrupted | terminated | failed | closed
+    calls: int
+    failed: int
+    cancelled: int
+    late_p50: float | None
+    late_p99: float | None
+    late_max: float | None
+    duration: float
+    exit_code: int
+    lateness: tuple[float, ...] = field(default=(), repr=False)
+
+
+Event = Start | CallRecord | Cancelled | End

@@ -1,0 +1,180 @@
+"""The callback registry: the only global, and the only way a schedule can reach code.
+
+A schedule names callbacks by registered name, never by import path (SPEC §6). Names come from
+the built-ins, from ``@callback`` in modules the user names as plugins, and from installed
+packages' ``timerctl.callbacks`` entry points.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import PluginError
+
+ENTRY_POINT_GROUP = "timerctl.callbacks"
+
+
+@dataclass(frozen=True)
+class CallbackSpec:
+    """A registered callback and what ``timerctl callbacks`` shows about it."""
+
+    name: str
+    func: Callable[..., Any]
+    origin: str
+    #: names of parameters whose value must be the name of an entry in the schedule
+    entry_params: tuple[str, ...] = ()
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.func)
+
+    @property
+    def signature(self) -> str:
+        try:
+            return f"{self.name}{inspect.signature(self.func)}"
+        except (TypeError, ValueError):
+            return f"{self.name}(...)"
+
+    @property
+    def doc(self) -> str:
+        text = inspect.getdoc(self.func) or ""
+        return text.strip().splitlines()[0] if text.strip() else ""
+
+    def check_args(self, args: Iterable[Any], kwargs: dict[str, Any]) -> str | None:
+        """Why these arguments cannot be passed, or None: caught at load, not mid-run."""
+        try:
+            sig = inspect.signature(self.func)
+        except (TypeError, ValueError):
+            return None
+        try:
+            sig.bind(*args, **kwargs)
+        except TypeError as exc:
+            return str(exc)
+        return None
+
+
+def suggest(name: str, choices: Iterable[str]) -> str:
+    """A ``(did you mean 'x'?)`` hint, or an empty string."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class Registry:
+    """Maps callback names to specs; plugins and entry points are loaded on demand."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, CallbackSpec] = {}
+        self._loaded_modules: set[str] = set()
+        self._entry_points_loaded = False
+        self._importing: str | None = None
+
+    # registration -------------------------------------------------------------------------
+    def register(
+        self,
+        func: Callable[..., Any],
+        name: str | None = None,
+        *,
+        origin: str | None = None,
+        entry_params: tuple[str, ...] = (),
+    ) -> CallbackSpec:
+        name = name or func.__name__
+        if not isinstance(name, str) or not name:
+            raise ValueError("a callback name must be a non-empty string")
+        where = origin or self._importing or getattr(func, "__module__", "?")
+        spec = CallbackSpec(name, func, where, entry_params)
+        self._specs[name] = spec
+        return spec
+
+    # lookup -------------------------------------------------------------------------------
+    def get(self, name: str) -> CallbackSpec | None:
+        self._load_builtins()
+        if name not in self._specs:
+            self.load_entry_points()
+        return self._specs.get(name)
+
+    def names(self) -> list[str]:
+        self._load_builtins()
+        self.load_entry_points()
+        return sorted(self._specs)
+
+    def _load_builtins(self) -> None:
+        # Imported lazily: the built-ins register themselves through this very registry.
+        if "timerctl.builtins" not in self._loaded_modules:
+            self._loaded_modules.add("timerctl.builtins")
+            previous, self._importing = self._importing, "built-in"
+            try:
+                importlib.import_module("timerctl.builtins")
+            finally:
+                self._importing = previous
+
+    def specs(self) -> list[CallbackSpec]:
+        return [self._specs[n] for n in self.names()]
+
+    def unknown_message(self, name: str) -> str:
+        return f"unknown callback '{name}'{suggest(name, self.names())}"
+
+    # plugins ------------------------------------------------------------------------------
+    def load_plugin(self, module: str) -> None:
+        """Import a module the user named so that its ``@callback`` functions register."""
+        if module in self._loaded_modules:
+            return
+        if not isinstance(module, str) or not module.strip():
+            raise PluginError("a plugin must be a module name")
+        previous, self._importing = self._importing, f"plugin {module}"
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise PluginError(f"cannot import plugin '{module}': {exc}") from exc
+        except Exception as exc:  # a plugin's own bug must not become our traceback
+            raise PluginError(
+                f"plugin '{module}' failed while importing: {type(exc).__name__}: {exc}"
+            ) from exc
+        finally:
+            self._importing = previous
+        self._loaded_modules.add(module)
+
+    def load_entry_points(self) -> None:
+        """Register the callbacks of installed packages (group ``timerctl.callbacks``)."""
+        if self._entry_points_loaded:
+            return
+        self._entry_points_loaded = True
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            previous, self._importing = self._importing, f"entry point {ep.value}"
+            try:
+                obj = ep.load()
+            except Exception as exc:
+                raise PluginError(
+                    f"entry point '{ep.name}' ({ep.value}) failed to load: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            finally:
+                self._importing = previous
+            # A module registers through its decorators; a bare function registers by its EP name.
+            if callable(obj) and not inspect.ismodule(obj) and ep.name not in self._specs:
+                self.register(obj, ep.name, origin=f"entry point {ep.value}")
+
+
+REGISTRY = Registry()
+
+
+def callback(
+    name: str | None = None, *, entry_params: tuple[str, ...] = ()
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function (sync or ``async def``) as a callback a schedule can name."""
+    if callable(name):  # used bare: @callback
+        func, name = name, None
+        REGISTRY.register(func)
+        return func  # type: ignore[return-value]
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        REGISTRY.register(func, name, entry_params=entry_params)
+        return func
+
+    return decorate

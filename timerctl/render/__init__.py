@@ -1,0 +1,55 @@
+"""Renderers: one per output format, each a sink for the engine's events.
+
+``RENDERERS`` maps a format name to a factory; ``choose`` resolves ``auto`` (rich on a terminal,
+plain otherwise). Modules are imported on demand so that jsonl and plain never load rich.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from typing import IO, Any, Protocol
+
+from ..events import Event
+
+RENDERERS: dict[str, str] = {
+    "plain": "timerctl.render.plain:PlainRenderer",
+    "jsonl": "timerctl.render.jsonl:JsonlRenderer",
+    "rich": "timerctl.render.rich:RichRenderer",
+}
+FORMATS = ("auto", *RENDERERS)
+
+
+@dataclass
+class RenderOptions:
+    summary: bool = True
+    #: widest entry name and call text, so plain columns line up from the first record
+    name_width: int = 8
+    call_width: int = 24
+    #: one or two sentences a demo ends with, in human formats only
+    lesson: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Renderer(Protocol):
+    def __call__(self, event: Event) -> None: ...
+
+
+def is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty() and os.environ.get("TERM") != "dumb"
+    except (AttributeError, ValueError):
+        return False
+
+
+def choose(fmt: str, stream: IO[str]) -> str:
+    """The concrete format for ``auto``: rich on a terminal, plain otherwise."""
+    if fmt != "auto":
+        return fmt
+    return "rich" if is_terminal(stream) else "plain"
+
+
+def make(fmt: str, stream: IO[str], options: RenderOptions) -> Renderer:
+    module, _, cls = RENDERERS[choose(fmt, stream)].partition(":")
+    return getattr(importlib.import_module(module), cls)(stream, options)

@@ -1,0 +1,82 @@
+"""JSON Lines: one object per event, stable keys, one flushed line each (SPEC §4)."""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+from ..errors import OutputClosed
+from ..events import CallRecord, Cancelled, End, Event, Start, iso
+from . import RenderOptions
+from .text import jsonable
+
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def to_dict(event: Event) -> dict[str, Any]:
+    """The published form of an event: keys once published stay."""
+    if isinstance(event, CallRecord):
+        d: dict[str, Any] = {
+            "event": "call",
+            "seq": event.seq,
+            "entry": event.entry,
+            "kind": event.kind,
+            "callback": event.callback,
+            "args": jsonable(event.args),
+            "kwargs": jsonable(event.kwargs),
+            "n": event.n,
+            "due": event.due,
+            "loop_time": event.loop_time,
+            "t": event.t,
+            "wall_time": iso(event.wall_time),
+            "late": event.late,
+            "duration": event.duration,
+        }
+        if event.error is not None:
+            d["error"] = {"type": event.error.type, "message": event.error.message}
+            if event.cancelled:
+                d["cancelled"] = True
+        else:
+            d["result"] = jsonable(event.result)
+        return d
+    if isinstance(event, Start):
+        return {
+            "event": "start",
+            "schedule": event.schedule,
+            "loop_impl": event.loop_impl,
+            "clock": event.clock,
+            "loop_t0": event.loop_t0,
+            "wall_t0": iso(event.wall_t0),
+            "clock_resolution": event.clock_resolution,
+            "calls": event.calls,
+            "speed": event.speed,
+        }
+    if isinstance(event, Cancelled):
+        return {"event": "cancel", "entry": event.entry, "count": event.count, "by": event.by,
+                "t": event.t}
+    assert isinstance(event, End)
+    return {
+        "event": "end",
+        "reason": event.reason,
+        "calls": event.calls,
+        "failed": event.failed,
+        "cancelled": event.cancelled,
+        "late_p50": event.late_p50,
+        "late_p99": event.late_p99,
+        "late_max": event.late_max,
+        "duration": event.duration,
+        "exit_code": event.exit_code,
+    }
+
+
+class JsonlRenderer:
+    def __init__(self, stream: IO[str], options: RenderOptions) -> None:
+        self.stream = stream
+        self.options = options
+
+    def __call__(self, event: Event) -> None:
+        try:
+            self.stream.write(_dumps(to_dict(event)) + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            raise OutputClosed("stdout closed") from None

@@ -1,0 +1,65 @@
+"""Formatting shared by the human renderers (plain and rich)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..events import CallRecord, End, Start, iso
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def oneline(text: str) -> str:
+    """Data shown verbatim but on one line: control characters become visible escapes."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
+
+
+def result_text(record: CallRecord) -> str:
+    if record.error is not None:
+        if record.cancelled:
+            return "cancelled"
+        return f"! {record.error.type}: {record.error.message}"
+    return "" if record.result is None else oneline(str(record.result))
+
+
+def ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e3:.3f}ms"
+
+
+def late_text(seconds: float) -> str:
+    return f"{seconds * 1e3:9.3f}"
+
+
+def header_lines(ev: Start) -> list[str]:
+    wall_note = " (simulated)" if ev.clock == "virtual" else ""
+    speed = f" · speed {ev.speed:g}x" if ev.speed != 1 else ""
+    return [
+        f"# timerctl run {ev.schedule} · {ev.calls} entr{'y' if ev.calls == 1 else 'ies'} · "
+        f"loop {ev.loop_impl} · clock {ev.clock}{speed} · resolution {ev.clock_resolution:g}s",
+        f"# t0: loop {ev.loop_t0:.6f} = wall {iso(ev.wall_t0)}{wall_note}",
+    ]
+
+
+def summary_line(ev: End) -> str:
+    return (
+        f"# {ev.reason}: {ev.calls} call{'s' if ev.calls != 1 else ''}, {ev.failed} failed, "
+        f"{ev.cancelled} cancelled in {ev.duration:.3f}s · late p50 {ms(ev.late_p50)} "
+        f"p99 {ms(ev.late_p99)} max {ms(ev.late_max)} · exit {ev.exit_code}"
+    )
+
+
+def jsonable(value: Any) -> Any:
+    """A value as JSON can carry it: containers walked, anything else as its str()."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return str(value)

@@ -1,0 +1,111 @@
+"""The model: a validated, immutable description of what to call and when.
+
+The loader builds it from TOML; the engine and ``plan`` only ever see these objects, never raw
+dicts, so every later layer can trust that the values are in range.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Kind(enum.Enum):
+    """Which loop primitive schedules the first call."""
+
+    SOON = "soon"  # loop.call_soon
+    LATER = "later"  # loop.call_later(delay)
+    AT = "at"  # loop.call_at(t0 + offset) or a wall-clock moment
+
+
+class Mode(enum.Enum):
+    """How a repeating call finds its next due time."""
+
+    FIXED_RATE = "fixed-rate"  # due at first + k*every: no drift
+    FIXED_DELAY = "fixed-delay"  # every after the previous call returned: drift accumulates
+
+
+class LoopImpl(enum.Enum):
+    ASYNCIO = "asyncio"
+    UVLOOP = "uvloop"
+
+
+def _finite_nonneg(value: float, what: str) -> None:
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{what} must be a finite number >= 0, not {value!r}")
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """Repetition of a call: ``every`` seconds, bounded by ``count`` calls and/or ``until``."""
+
+    every: float
+    count: int | None = None
+    until: float | None = None
+    mode: Mode = Mode.FIXED_RATE
+    jitter: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.every) or self.every <= 0:
+            raise ValueError(f"every must be a finite number > 0, not {self.every!r}")
+        if self.count is not None and self.count < 1:
+            raise ValueError(f"count must be >= 1, not {self.count!r}")
+        if self.until is not None:
+            _finite_nonneg(self.until, "until")
+        _finite_nonneg(self.jitter, "jitter")
+
+    @property
+    def bounded(self) -> bool:
+        return self.count is not None or self.until is not None
+
+
+@dataclass(frozen=True)
+class Call:
+    """One ``[[call]]`` entry.
+
+    ``offset`` is seconds after t0 for ``later`` and numeric ``at`` (0 for ``soon``); a wall-clock
+    ``at`` keeps its moment in ``wall_at`` and is converted to the loop clock when the run starts.
+    """
+
+    name: str
+    kind: Kind
+    callback: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    offset: float = 0.0
+    wall_at: datetime | None = None
+    repeat: Repeat | None = None
+    line: int = 0
+
+    def __post_init__(self) -> None:
+        _finite_nonneg(self.offset, "delay")
+        if self.wall_at is not None and (self.kind is not Kind.AT or self.wall_at.tzinfo is None):
+            raise ValueError("wall_at needs kind 'at' and an aware datetime")
+
+    def describe(self) -> str:
+        """The call as a person would write it in Python: ``echo(1, sep=', ')``."""
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{self.callback}({', '.join(parts)})"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The optional ``[run]`` table: defaults that command-line flags override."""
+
+    loop: LoopImpl = LoopImpl.ASYNCIO
+    plugins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A whole, valid schedule file."""
+
+    path: str
+    calls: tuple[Call, ...]
+    run: RunConfig = RunConfig()
+
+    def names(self) -> list[str]:
+        return [c.name for c in self.calls]
