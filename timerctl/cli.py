@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from .errors import ScheduleError, TimerctlError
+from .render import FORMATS
 
 if TYPE_CHECKING:
     from .engine import RunOptions
@@ -113,8 +114,6 @@ def _positive_finite(_ctx: click.Context, param: click.Parameter, value: float |
 
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by `run` and `demo`."""
-    from .render import FORMATS
-
     decorators = [
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto",
                      show_default=True, help="Output format (auto: rich on a terminal, plain "
@@ -292,6 +291,84 @@ def callbacks(plugins: tuple[str, ...], fmt: str) -> None:
     width = max(len(s.signature) for s in specs)
     for s in specs:
         click.echo(f"{s.signature:<{width}}  {s.doc}  [{s.origin}]")
+
+
+@cli.command(epilog="""\b
+Examples:
+  timerctl plan examples.toml
+  timerctl plan s.toml --format jsonl | jq -r 'select(.event=="plan") | .entry'
+  timerctl plan s.toml --limit 20
+""")
+@click.argument("schedule")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
+              help="Output format (auto: rich on a terminal, plain otherwise).")
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Show at most this many calls; repeats beyond it are counted.")
+@click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
+              help="Import MODULE to register its callbacks (repeatable).")
+def plan(schedule: str, fmt: str, limit: int, plugins: tuple[str, ...]) -> None:
+    """Show the timeline SCHEDULE will follow, without running anything.
+
+    Calls in the order the loop will run them, with due time (T+ and wall clock), and notes on
+    what users trip over: calls due at the same moment, very long delays, unbounded repeats.
+    """
+    import time
+
+    from .plan import make_plan
+    from .render import choose
+    from .render.planview import PLAN_RENDERERS
+
+    loaded = load_schedule(schedule, plugins)
+    PLAN_RENDERERS[choose(fmt, sys.stdout)](make_plan(loaded, time.time(), limit=limit),
+                                            sys.stdout)
+
+
+@cli.command(epilog="""\b
+Examples:
+  timerctl demo                          list the demos
+  timerctl demo call-later               the seed's call_later program, as records
+  timerctl demo call-later --classic     exactly what the seed program prints
+  timerctl demo call-at --clock virtual  instant and exact
+  timerctl demo drift --show | timerctl run -
+""")
+@click.argument("name", required=False)
+@click.option("--show", is_flag=True, help="Print the demo's schedule file instead of running it.")
+@click.option("--classic", is_flag=True,
+              help="Print exactly the lines the seed's program prints, in its order.")
+@run_options
+def demo(name: str | None, show: bool, classic: bool, plugins: tuple[str, ...],
+         **kw: Any) -> None:
+    """Run the demo NAME (a schedule shipped with timerctl), or list the demos.
+
+    Each demo replays a classic asyncio lesson and ends by saying what it showed.
+    """
+    from .demos import DEMOS
+    from .loader import load_text
+    from .registry import suggest
+
+    if name is None:
+        width = max(map(len, DEMOS))
+        for d in DEMOS.values():
+            click.echo(f"{d.name:<{width}}  {d.description}")
+        return
+    chosen = DEMOS.get(name)
+    if chosen is None:
+        raise click.BadParameter(f"no demo named '{name}'{suggest(name, DEMOS)}; "
+                                 f"one of: {', '.join(DEMOS)}", param_hint="NAME")
+    if show:
+        click.echo(chosen.text(), nl=False)
+        return
+    _load_plugins(plugins)
+    loaded = load_text(chosen.text(), f"demo:{chosen.name}")
+    wrapper = None
+    if classic:
+        from .render import RenderOptions
+        from .render.classic import ClassicRenderer
+
+        classic_sink = ClassicRenderer(sys.stdout, RenderOptions(
+            extra={"clock_lines": chosen.clock_lines}))
+        wrapper = lambda _sink: classic_sink  # noqa: E731 - replaces the chosen format
+    sys.exit(execute(loaded, lesson=chosen.lesson, sink_wrapper=wrapper, **kw))
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ pending (no timer, no running async callback), or on stop/timeout/fail-fast/sign
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import math
 import os
@@ -25,6 +26,9 @@ from .registry import REGISTRY, CallbackSpec, Registry
 from .schedule import Call, Kind, Mode, Schedule
 
 Sink = Callable[[Event], None]
+
+#: the entry whose callback is running, in that callback's own context (sync or async)
+_ENTRY: contextvars.ContextVar[str] = contextvars.ContextVar("timerctl_entry", default="?")
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_CLOSED = 0, 1, 130, 143, 141
 
@@ -102,7 +106,8 @@ class Engine:
         self.t0 = 0.0
         self.wall_t0 = 0.0
         self._virtual = False
-        self._running: str | None = None  # the entry whose callback is running now
+        self._running: str | None = None  # the entry whose sync callback is running now
+        self._deferred: list[Event] = []
 
     # -- RunControl (what callbacks may ask of the run) ------------------------------------------
     def time(self) -> float:
@@ -117,7 +122,8 @@ class Engine:
         if target is None:
             raise KeyError(f"no entry named {entry!r}")
         n = self._cancel_entry(target)
-        self._emit(Cancelled(entry=entry, count=n, by=self._running or "?", t=self._rel()))
+        self._emit(Cancelled(entry=entry, count=n, by=_ENTRY.get(), t=self._rel()),
+                   defer=True)
         self._maybe_done()
         return n
 
@@ -179,7 +185,11 @@ class Engine:
         for entry in self._entries.values():
             n = self._cancel_entry(entry)
             if n:
-                self._emit(Cancelled(entry=entry.call.name, count=n, by=reason, t=self._rel()))
+                self._emit(
+                    Cancelled(entry=entry.call.name, count=n, by=reason, t=self._rel(),
+                              at_end=True),
+                    defer=True,
+                )
         for task in list(self._tasks):
             task.cancel()
         if self._done is not None and not self._done.done():
@@ -226,14 +236,13 @@ class Engine:
         loop = self._loop
         if rep is None or entry.done or self._reason is not None or loop is None:
             return
-        if rep.count is not None and n > rep.count:
-            return
-        every = rep.every / self.options.speed
+        speed = self.options.speed
+        every = rep.every / speed
         if rep.mode is Mode.FIXED_RATE:
             base = entry.first_due + (n - 1) * every
         else:
             base = (after if after is not None else loop.time()) + every
-        if rep.until is not None and base > self.t0 + rep.until / self.options.speed:
+        if not rep.within(n, (base - self.t0) * speed):
             return
         slot = _Slot(entry, n, due=self._exact(base + self._jitter(entry)))
         slot.handle = loop.call_at(slot.due, self._fire, slot)
@@ -268,6 +277,7 @@ class Engine:
         result: Any = None
         error: ErrorInfo | None = None
         self._running = call.name
+        _ENTRY.set(call.name)  # each handle runs in its own copy of the context
         try:
             result = entry.spec.func(*call.args, **call.kwargs)
         except (Exception, SystemExit) as exc:
@@ -290,6 +300,7 @@ class Engine:
         result: Any = None
         error: ErrorInfo | None = None
         cancelled = False
+        _ENTRY.set(slot.entry.call.name)
         try:
             result = await awaitable
         except asyncio.CancelledError:
@@ -349,6 +360,8 @@ class Engine:
         if record.failed:
             self._failed += 1
         self._emit(record)
+        while self._deferred:
+            self._emit(self._deferred.pop(0))
         if record.failed and self.options.fail_fast:
             self.finish("failed")
 
@@ -360,7 +373,11 @@ class Engine:
         self.finish("done")
 
     # -- output ----------------------------------------------------------------------------------
-    def _emit(self, event: Event) -> None:
+    def _emit(self, event: Event, *, defer: bool = False) -> None:
+        if defer and self._running is not None:
+            # Caused by the running callback: written after that callback's own record.
+            self._deferred.append(event)
+            return
         if self._closed:
             return
         try:

@@ -66,8 +66,14 @@ class Cancelled:
 
     entry: str
     count: int
-    by: str  # an entry name, or the end reason ("stopped", "timeout", ...)
+    by: str  # the entry whose callback cancelled it, or the end reason ("stopped", ...)
     t: float
+    at_end: bool = False  # cancelled because the run ended, not by a callback
+
+    def describe(self) -> str:
+        cause = f"the run ended: {self.by}" if self.at_end else f"by {self.by}"
+        s = "" if self.count == 1 else "s"
+        return f"cancelled {self.count} pending call{s} of {self.entry} ({cause}) at T+{self.t:.6f}"
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,22 @@ class Repeat:
     def bounded(self) -> bool:
         return self.count is not None or self.until is not None
 
+    def within(self, n: int, offset: float) -> bool:
+        """Whether firing ``n``, due ``offset`` seconds after t0, is inside count and until.
+
+        ``until`` is inclusive, with a nanosecond of slack so that 3 * 0.1 counts as 0.3.
+        """
+        if self.count is not None and n > self.count:
+            return False
+        return self.until is None or offset <= self.until + 1e-9
+
+    def firings(self, first: float) -> int | None:
+        """How many times the entry fires at most, starting at ``first`` (None: until stopped)."""
+        bounds = [] if self.count is None else [self.count]
+        if self.until is not None:
+            bounds.append(max(0, int((self.until + 1e-9 - first) // self.every) + 1))
+        return min(bounds) if bounds else None
+
 
 @dataclass(frozen=True)
 class Call:

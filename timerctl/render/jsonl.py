@@ -53,7 +53,7 @@ def to_dict(event: Event) -> dict[str, Any]:
         }
     if isinstance(event, Cancelled):
         return {"event": "cancel", "entry": event.entry, "count": event.count, "by": event.by,
-                "t": event.t}
+                "at_end": event.at_end, "t": event.t}
     assert isinstance(event, End)
     return {
         "event": "end",

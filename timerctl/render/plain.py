@@ -30,8 +30,7 @@ class PlainRenderer:
             self.simulated = event.clock == "virtual"
             self._write("\n".join([*header_lines(event), self.columns()]) + "\n")
         elif isinstance(event, Cancelled):
-            self._write(f"# cancelled {event.count} pending call(s) of {event.entry} "
-                        f"(by {event.by}) at T+{event.t:.6f}\n")
+            self._write(f"# {event.describe()}\n")
         elif isinstance(event, End):
             lines = []
             if self.options.summary:

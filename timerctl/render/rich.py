@@ -63,8 +63,7 @@ class RichRenderer:
             for line in header_lines(event):
                 self._print(Text(line, style="bold"))
         elif isinstance(event, Cancelled):
-            self._print(Text(f"✂ cancelled {event.count} pending call(s) of {event.entry} "
-                             f"(by {event.by}) at T+{event.t:.6f}", style="yellow"))
+            self._print(Text(f"✂ {event.describe()}", style="yellow"))
         elif isinstance(event, End):
             if self.options.summary:
                 self._print(self.summary(event))

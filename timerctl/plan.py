@@ -1,0 +1,111 @@
+"""The timeline a schedule will follow, computed without invoking anything.
+
+It mirrors the engine's rules: ``soon`` entries first in file order, then timers by due time;
+fixed-rate repeats at first + k*every; fixed-delay repeats assume an instant callback (a real one
+drifts by its duration). It also points out what users trip over.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from itertools import count as counter
+
+from .schedule import Call, Kind, Mode, Schedule
+
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Step:
+    order: int
+    call: Call
+    n: int  # firing number of its entry
+    due: float  # seconds after t0
+
+
+@dataclass(frozen=True)
+class Plan:
+    schedule: Schedule
+    wall_t0: float
+    steps: tuple[Step, ...]
+    more: dict[str, int | None]  # entry -> firings beyond the limit (None: unbounded)
+    notes: tuple[str, ...]
+
+
+def _first_due(call: Call, wall_t0: float) -> float:
+    if call.wall_at is not None:
+        return max(0.0, call.wall_at.timestamp() - wall_t0)
+    return call.offset
+
+
+def _firings(call: Call, wall_t0: float) -> int | None:
+    """How many times an entry fires at most (None: until stopped)."""
+    if call.repeat is None:
+        return 1
+    return call.repeat.firings(_first_due(call, wall_t0))
+
+
+def make_plan(schedule: Schedule, wall_t0: float, *, limit: int = 200) -> Plan:
+    """Expand the schedule into its first ``limit`` steps, in the order the loop will run them."""
+    seq = counter()
+    heap: list[tuple[int, float, int, Call, int]] = []  # (soon-first, due, tie, call, n)
+    for call in schedule.calls:
+        first = _first_due(call, wall_t0)
+        soon = 0 if call.kind is Kind.SOON and not (call.repeat and call.repeat.jitter) else 1
+        heapq.heappush(heap, (soon, first, next(seq), call, 1))
+    steps: list[Step] = []
+    fired: dict[str, int] = {}
+    while heap and len(steps) < limit:
+        _, due, _, call, n = heapq.heappop(heap)
+        steps.append(Step(len(steps) + 1, call, n, due))
+        fired[call.name] = n
+        rep = call.repeat
+        if rep is not None:
+            nxt = _first_due(call, wall_t0) + n * rep.every
+            if rep.within(n + 1, nxt):
+                heapq.heappush(heap, (1, nxt, next(seq), call, n + 1))
+    more: dict[str, int | None] = {}
+    for call in schedule.calls:
+        total = _firings(call, wall_t0)
+        done = fired.get(call.name, 0)
+        if total is None:
+            more[call.name] = None
+        elif total > done:
+            more[call.name] = total - done
+    return Plan(schedule, wall_t0, tuple(steps), more, tuple(_notes(schedule, steps)))
+
+
+def _notes(schedule: Schedule, steps: list[Step]) -> list[str]:
+    notes: list[str] = []
+    by_due: dict[float, list[str]] = {}
+    for s in steps:
+        if s.call.kind is Kind.SOON and s.n == 1:
+            continue  # call_soon entries run FIFO: their order is defined
+        by_due.setdefault(s.due, []).append(f"{s.call.name}" + (f" (n={s.n})" if s.n > 1 else ""))
+    for due, names in by_due.items():
+        if len(set(names)) > 1:
+            notes.append(
+                f"{', '.join(names)} are due at the same moment (T+{due:g}s): asyncio does not "
+                "define their order"
+            )
+    for call in schedule.calls:
+        if call.kind is Kind.LATER and call.offset > DAY:
+            notes.append(f"{call.name}: later = {call.offset:g}s is more than a day away")
+        if call.wall_at is not None:
+            notes.append(
+                f"{call.name}: at = {call.wall_at.isoformat()} is a wall-clock moment, converted "
+                "once to the loop clock when the run starts"
+            )
+        rep = call.repeat
+        if rep is not None:
+            if not rep.bounded:
+                notes.append(f"{call.name}: every = {rep.every:g}s with no count or until "
+                             "repeats until stopped (--timeout, a stop callback or Ctrl-C)")
+            if rep.mode is Mode.FIXED_DELAY:
+                notes.append(f"{call.name}: fixed-delay: each call is due {rep.every:g}s after "
+                             "the previous one returned; times shown assume instant calls")
+            if rep.jitter:
+                notes.append(f"{call.name}: jitter adds up to {rep.jitter:g}s to each due time "
+                             "(times shown without it)")
+    return notes
