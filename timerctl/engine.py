@@ -142,7 +142,9 @@ class Engine:
         self._done = loop.create_future()
         CURRENT.set(self)  # copied into every handle scheduled from here
         self.t0 = loop.time()
-        self.wall_t0 = self._wall()
+        # Simulated wall times are wall_t0 + elapsed: start them on a whole microsecond so
+        # that they print exactly.
+        self.wall_t0 = round(self._wall(), 6) if self._virtual else self._wall()
         self._emit(
             Start(
                 schedule=self.schedule.path,

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 
 def iso(ts: float) -> str:
-    """A wall-clock reading as ISO 8601 with microseconds, in the local time zone."""
-    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="microseconds")
+    """A wall-clock reading as ISO 8601 with microseconds, in the local time zone.
+
+    Rounded to the nearest microsecond first: a float epoch has only ~0.2 µs to spare, and
+    ``wall_t0 + 0.1`` must not print as 99.999 ms later.
+    """
+    seconds, micros = divmod(round(ts * 1_000_000), 1_000_000)
+    moment = datetime.fromtimestamp(seconds) + timedelta(microseconds=micros)
+    return moment.astimezone().isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
