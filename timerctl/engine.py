@@ -63,6 +63,20 @@ class _Entry:
     done: bool = False  # cancelled or bounded out: schedules nothing more
 
 
+@dataclass(frozen=True)
+class Status:
+    """Where a run stands: what a live footer shows."""
+
+    calls: int
+    failed: int
+    cancelled: int
+    pending: int
+    running: int
+    next_entry: str | None
+    next_in: float | None
+    t: float
+
+
 def percentile(sorted_values: list[float], q: float) -> float | None:
     """Nearest-rank percentile: a value that really occurred, not an interpolation."""
     if not sorted_values:
@@ -108,6 +122,7 @@ class Engine:
         self._virtual = False
         self._running: str | None = None  # the entry whose sync callback is running now
         self._deferred: list[Event] = []
+        self._npending = 0  # timers scheduled and not yet fired or cancelled
 
     # -- RunControl (what callbacks may ask of the run) ------------------------------------------
     def time(self) -> float:
@@ -134,6 +149,28 @@ class Engine:
             advance(seconds)
         else:
             time.sleep(seconds)
+
+    def status(self) -> Status:
+        """A cheap snapshot for a live display (safe to call between callbacks)."""
+        loop = self._loop
+        next_entry, next_due = None, None
+        if loop is not None:
+            for handle in getattr(loop, "_scheduled", ())[:8]:  # the heap's head is the soonest
+                args = getattr(handle, "_args", None)
+                if args and isinstance(args[0], _Slot) and not handle.cancelled():
+                    if next_due is None or args[0].due < next_due:
+                        next_entry, next_due = args[0].entry.call.name, args[0].due
+        now = self._now()
+        return Status(
+            calls=self._seq,
+            failed=self._failed,
+            cancelled=self._cancelled,
+            pending=self._npending,
+            running=len(self._tasks),
+            next_entry=next_entry,
+            next_in=None if next_due is None else max(0.0, next_due - now),
+            t=now - self.t0,
+        )
 
     # -- running ---------------------------------------------------------------------------------
     async def run(self) -> End:
@@ -221,6 +258,7 @@ class Engine:
             slot.handle = loop.call_at(slot.due, self._fire, slot)
         entry.first_due = slot.due - jitter
         entry.pending.add(slot)
+        self._npending += 1
 
     def _jitter(self, entry: _Entry) -> float:
         rep = entry.call.repeat
@@ -249,6 +287,7 @@ class Engine:
         slot = _Slot(entry, n, due=self._exact(base + self._jitter(entry)))
         slot.handle = loop.call_at(slot.due, self._fire, slot)
         entry.pending.add(slot)
+        self._npending += 1
 
     def _cancel_entry(self, entry: _Entry) -> int:
         entry.done = True
@@ -258,6 +297,7 @@ class Engine:
                 slot.handle.cancel()
             n += 1
         entry.pending.clear()
+        self._npending -= n
         self._cancelled += n
         return n
 
@@ -265,6 +305,7 @@ class Engine:
     def _fire(self, slot: _Slot) -> None:
         entry = slot.entry
         entry.pending.discard(slot)
+        self._npending -= 1
         if self._reason is not None:
             return
         loop = self._loop
@@ -370,7 +411,7 @@ class Engine:
     def _maybe_done(self) -> None:
         if self._reason is not None or self._tasks:
             return
-        if any(e.pending for e in self._entries.values()):
+        if self._npending:
             return
         self.finish("done")
 
@@ -409,6 +450,8 @@ class Engine:
             late_p50=percentile(lateness, 50),
             late_p99=percentile(lateness, 99),
             late_max=lateness[-1] if lateness else None,
+            late_p90=percentile(lateness, 90),
+            early=sum(1 for v in lateness if v < 0),
             duration=self._now() - self.t0,
             exit_code=code,
             lateness=tuple(self._lateness),

@@ -93,6 +93,8 @@ class End:
     late_max: float | None
     duration: float
     exit_code: int
+    late_p90: float | None = None
+    early: int = 0  # calls that ran before their due time (never on asyncio's own loop)
     lateness: tuple[float, ...] = field(default=(), repr=False)
 
 

@@ -62,8 +62,10 @@ def to_dict(event: Event) -> dict[str, Any]:
         "failed": event.failed,
         "cancelled": event.cancelled,
         "late_p50": event.late_p50,
+        "late_p90": event.late_p90,
         "late_p99": event.late_p99,
         "late_max": event.late_max,
+        "early": event.early,
         "duration": event.duration,
         "exit_code": event.exit_code,
     }
