@@ -58,7 +58,7 @@ def test_classic_prints_the_seed_lines(name: str) -> None:
 
 
 def test_classic_call_at_times_are_the_loop_clock() -> None:
-    code, out = invoke("demo", "call-at", "--classic", "--clock", "virtual")
+    _, out = invoke("demo", "call-at", "--classic", "--clock", "virtual")
     lines = out.splitlines()
     loop_t0 = float(lines[2].split(": ")[1])
     times = [float(line.rsplit(" ", 1)[1]) for line in lines[4:7]]

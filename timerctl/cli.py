@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .errors import ScheduleError, TimerctlError
+from .errors import Problem, ScheduleError, TimerctlError
 from .render import FORMATS
 
 if TYPE_CHECKING:
-    from .engine import RunOptions
     from .events import Event
     from .schedule import Schedule
 
@@ -122,7 +121,8 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True, help="virtual: time jumps to the next timer; instant and "
                      "deterministic."),
         click.option("--speed", type=float, default=1.0, show_default=True,
-                     callback=_positive_finite, help="Time scale: 2 runs every delay twice as fast."),
+                     callback=_positive_finite,
+                     help="Time scale: 2 runs every delay twice as fast."),
         click.option("--loop", "loop_impl", type=click.Choice(["asyncio", "uvloop"]),
                      default=None, help="Event loop implementation [default: the schedule's "
                      "[run] loop, else asyncio]."),
@@ -134,12 +134,26 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
                      help="Import MODULE to register its callbacks (repeatable)."),
         click.option("--no-summary", is_flag=True, help="Omit the summary at the end."),
-        click.option("--record", type=click.Path(dir_okay=False, writable=True), default=None,
+        click.option("--no-progress", is_flag=True,
+                     help="No live footer (it is shown only when stdout and stderr are a "
+                     "terminal)."),
+        click.option("--record", type=click.Path(dir_okay=False), default=None,
                      metavar="FILE", help="Also write the JSON Lines records to FILE."),
+        click.option("--svg", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+                     help="Export the rich view of the run (records, summary, charts) as SVG."),
+        click.option("--html", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+                     help="Export the rich view of the run as HTML."),
     ]
     for decorate in reversed(decorators):
         func = decorate(func)
     return func
+
+
+def live_wanted(no_progress: bool) -> bool:
+    """A live footer only when a person watches: stdout and stderr terminals, TERM not dumb."""
+    from .render import is_terminal
+
+    return not no_progress and is_terminal(sys.stdout) and is_terminal(sys.stderr)
 
 
 def execute(
@@ -153,39 +167,61 @@ def execute(
     fail_fast: bool,
     seed: int | None,
     no_summary: bool,
+    no_progress: bool,
     record: str | None,
+    svg: str | None,
+    html: str | None,
     lesson: str = "",
-    sink_wrapper: Callable[[Callable[[Event], None]], Callable[[Event], None]] | None = None,
+    screen: Callable[[Event], None] | None = None,
 ) -> int:
     """Run a loaded schedule with the chosen renderer; returns the exit code."""
     from . import engine
-    from .render import RenderOptions, make
-    from .render.jsonl import JsonlRenderer
+    from .render import RenderOptions, choose, make
 
     names = [c.name for c in schedule.calls]
     calls = [c.describe() for c in schedule.calls]
-    options = RenderOptions(
-        summary=not no_summary,
-        name_width=min(24, max([5, *map(len, names)])),
-        call_width=min(40, max([4, *map(len, calls)])),
-        lesson=lesson,
-    )
-    sink: Callable[[Event], None] = make(fmt, sys.stdout, options)
-    if sink_wrapper is not None:
-        sink = sink_wrapper(sink)
+    fmt = choose(fmt, sys.stdout)
+    export = bool(svg or html)
+
+    def options(**extra: Any) -> RenderOptions:
+        return RenderOptions(
+            summary=not no_summary,
+            name_width=min(24, max([5, *map(len, names)])),
+            call_width=min(40, max([4, *map(len, calls)])),
+            lesson=lesson,
+            extra=extra,
+        )
+
+    if screen is None:
+        screen = make(fmt, sys.stdout, options(live=live_wanted(no_progress),
+                                               export=export and fmt == "rich"))
+    sinks: list[Callable[[Event], None]] = []
     record_file = None
     if record:
+        from .render.jsonl import JsonlRenderer
+
         try:
             record_file = open(record, "w", encoding="utf-8")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise click.BadParameter(f"cannot write {record}: {exc.strerror}",
                                      param_hint="'--record'") from None
-        recorder = JsonlRenderer(record_file, options)
-        screen = sink
+        sinks.append(JsonlRenderer(record_file, options()))  # first: loses nothing
+    sinks.append(screen)
+    exporter = screen if export and fmt == "rich" and screen is not None else None
+    if export and exporter is None:
+        import io
 
-        def sink(event: Event) -> None:
-            recorder(event)  # first: the record loses nothing even if the screen goes away
-            screen(event)
+        exporter = make("rich", io.StringIO(), options(export=True, width=120))
+        sinks.append(exporter)
+
+    def sink(event: Event) -> None:
+        for each in sinks:
+            each(event)
+
+    def bind(eng: engine.Engine) -> None:
+        for each in sinks:
+            if hasattr(each, "bind_status"):
+                each.bind_status(eng.status)
 
     run_opts = engine.RunOptions(
         timeout=timeout,
@@ -196,13 +232,24 @@ def execute(
         loop_impl=loop_impl or schedule.run.loop.value,
     )
     try:
-        end = engine.run(schedule, sink, options=run_opts, virtual=clock == "virtual")
+        end = engine.run(schedule, sink if len(sinks) > 1 else screen, options=run_opts,
+                         virtual=clock == "virtual", on_engine=bind)
     finally:
         if record_file is not None:
             record_file.close()
+    if exporter is not None:
+        _export(exporter, svg, html)
     if end.reason == "closed":
         _quiet_stdout()
     return end.exit_code
+
+
+def _export(renderer: Any, svg: str | None, html: str | None) -> None:
+    try:
+        renderer.export(svg, html)
+    except OSError as exc:
+        click.echo(f"timerctl: cannot write {exc.filename}: {exc.strerror}", err=True)
+        sys.exit(2)
 
 
 def load_schedule(path: str, plugins: Iterable[str]) -> Schedule:
@@ -360,15 +407,66 @@ def demo(name: str | None, show: bool, classic: bool, plugins: tuple[str, ...],
         return
     _load_plugins(plugins)
     loaded = load_text(chosen.text(), f"demo:{chosen.name}")
-    wrapper = None
+    screen = None
     if classic:
         from .render import RenderOptions
         from .render.classic import ClassicRenderer
 
-        classic_sink = ClassicRenderer(sys.stdout, RenderOptions(
+        screen = ClassicRenderer(sys.stdout, RenderOptions(
             extra={"clock_lines": chosen.clock_lines}))
-        wrapper = lambda _sink: classic_sink  # noqa: E731 - replaces the chosen format
-    sys.exit(execute(loaded, lesson=chosen.lesson, sink_wrapper=wrapper, **kw))
+    sys.exit(execute(loaded, lesson=chosen.lesson, screen=screen, **kw))
+
+
+@cli.command(epilog="""\b
+Examples:
+  timerctl run s.toml --record run.jsonl && timerctl report run.jsonl
+  timerctl run s.toml --format jsonl | timerctl report -
+  timerctl report run.jsonl --svg run.svg
+""")
+@click.argument("recording")
+@click.option("--svg", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Also save the report as SVG.")
+@click.option("--html", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Also save the report as HTML.")
+def report(recording: str, svg: str | None, html: str | None) -> None:
+    """Summary, lateness histogram and timeline of a recorded run.
+
+    RECORDING is a file written by `run --record FILE` or `run --format jsonl` (- for stdin).
+    """
+    from .events import End, Start
+    from .loader import STDIN, STDIN_NAME
+    from .recording import RecordingError, read_events
+    from .render import RenderOptions, make
+
+    try:
+        if recording == STDIN:
+            name, lines = STDIN_NAME, sys.stdin.read().splitlines()
+        else:
+            name = recording
+            with open(recording, encoding="utf-8", errors="replace") as f:
+                lines = f.read().splitlines()
+    except OSError as exc:
+        raise RecordingError(recording, [Problem(recording, 0, None,
+                                                 exc.strerror or str(exc))]) from None
+    events = read_events(lines, name)
+    renderer = make("rich", sys.stdout, RenderOptions(extra={
+        "show_records": False, "export": bool(svg or html)}))
+    start = next((e for e in events if isinstance(e, Start)), None)
+    if start is not None:
+        renderer(start)
+    for event in events:
+        if not isinstance(event, Start | End):
+            renderer(event)
+    end = next((e for e in events if isinstance(e, End)), None)
+    if end is None:
+        from .recording import end_from
+
+        end = end_from(events)
+        click.echo(f"timerctl: {name} has no end record (the run did not finish?): "
+                   "summary computed from its call records", err=True)
+    renderer(end)
+    if svg or html:
+        _export(renderer, svg, html)
 
 
 def main() -> None:

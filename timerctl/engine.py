@@ -157,9 +157,10 @@ class Engine:
         if loop is not None:
             for handle in getattr(loop, "_scheduled", ())[:8]:  # the heap's head is the soonest
                 args = getattr(handle, "_args", None)
-                if args and isinstance(args[0], _Slot) and not handle.cancelled():
-                    if next_due is None or args[0].due < next_due:
-                        next_entry, next_due = args[0].entry.call.name, args[0].due
+                if not args or not isinstance(args[0], _Slot) or handle.cancelled():
+                    continue
+                if next_due is None or args[0].due < next_due:
+                    next_entry, next_due = args[0].entry.call.name, args[0].due
         now = self._now()
         return Status(
             calls=self._seq,
@@ -380,6 +381,8 @@ class Engine:
         call = slot.entry.call
         self._seq += 1
         late = now - slot.due
+        if self._virtual:  # both sides are on the nanosecond grid, give or take a float step
+            late = round(late, 9) + 0.0
         record = CallRecord(
             seq=self._seq,
             entry=call.name,
@@ -509,12 +512,18 @@ def run(
     virtual: bool = False,
     registry: Registry = REGISTRY,
     wall_clock: Callable[[], float] = time.time,
+    on_engine: Callable[[Engine], None] | None = None,
 ) -> End:
-    """Run a schedule to its end on a fresh event loop of the requested kind."""
+    """Run a schedule to its end on a fresh event loop of the requested kind.
+
+    ``on_engine`` sees the engine before it starts (a live view binds ``status`` through it).
+    """
     from .clock import loop_factory
 
     options = options or RunOptions()
     factory = loop_factory(options.loop_impl, virtual=virtual)
     engine = Engine(schedule, sink, registry=registry, options=options, wall_clock=wall_clock)
+    if on_engine is not None:
+        on_engine(engine)
     with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(engine.run())

@@ -1,14 +1,24 @@
-"""Rich: the same records as plain, coloured, and a summary table with a lateness histogram.
+"""Rich: coloured records, a live footer on a terminal, and a summary people read at a glance.
 
 Data (entry names, arguments, results) is always passed as ``Text``: never parsed as markup or
 emoji codes, so a ``[red]`` in an argument is shown as typed.
+
+On a terminal the loop thread only appends events to a queue; a drawing thread prints them above
+a live footer ten times a second. A rich print costs ~160 µs, so drawing on the loop thread
+would itself make calls late; and past what a person can read (``MAX_LINES_PER_TICK``), records
+are coalesced into one line that says how many were skipped (``--record`` keeps them all).
 """
 
 from __future__ import annotations
 
-from typing import IO
+import threading
+from array import array
+from collections import deque
+from collections.abc import Callable
+from typing import IO, Any
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
@@ -17,8 +27,17 @@ from ..events import CallRecord, Cancelled, End, Event, Start, iso
 from . import RenderOptions
 from .text import header_lines, ms, oneline, result_text
 
+TICK = 0.1  # seconds between two redraws of the live view
+MAX_LINES_PER_TICK = 40  # records shown per redraw; the rest are counted, not drawn
+MAX_TIMELINE_ROWS = 12
+
+BUCKETS = ((1e-5, "< 10µs"), (1e-4, "< 100µs"), (1e-3, "< 1ms"), (1e-2, "< 10ms"),
+           (1e-1, "< 100ms"), (float("inf"), ">= 100ms"))
+
 
 def late_style(seconds: float) -> str:
+    if seconds < 0:
+        return "bold magenta"  # early: a loop that rounds its clock (uvloop) fires before due
     if seconds < 0.001:
         return "green"
     if seconds < 0.010:
@@ -26,56 +45,177 @@ def late_style(seconds: float) -> str:
     return "bold red"
 
 
-def histogram(values: tuple[float, ...], width: int = 30) -> list[tuple[str, int, str]]:
+def histogram(values: Any, width: int = 30) -> list[tuple[str, int, str]]:
     """Lateness in decade buckets (<10µs, <100µs, ...): label, count, bar."""
-    edges = [(1e-5, "< 10µs"), (1e-4, "< 100µs"), (1e-3, "< 1ms"), (1e-2, "< 10ms"),
-             (1e-1, "< 100ms"), (float("inf"), ">= 100ms")]
-    counts = [0] * len(edges)
+    counts = [0] * len(BUCKETS)
+    early = 0
     for v in values:
-        for i, (edge, _) in enumerate(edges):
+        if v < 0:
+            early += 1
+            continue
+        for i, (edge, _) in enumerate(BUCKETS):
             if v < edge:
                 counts[i] += 1
                 break
-    top = max(counts) or 1
-    return [(label, c, "█" * max(1 if c else 0, round(c / top * width)))
-            for (_, label), c in zip(edges, counts, strict=True)]
+    rows = [("early", early)] if early else []
+    rows += [(label, c) for (_, label), c in zip(BUCKETS, counts, strict=True)]
+    top = max(c for _, c in rows) or 1
+    return [(label, c, "█" * (max(1, round(c / top * width)) if c else 0)) for label, c in rows]
+
+
+class _Samples:
+    """What the summary needs of every call, kept compact (a million calls ≈ 20 MB)."""
+
+    def __init__(self) -> None:
+        self.t = array("d")
+        self.late = array("d")
+        self.entry = array("i")
+        self.failed: set[int] = set()
+        self.names: dict[str, int] = {}
+
+    def add(self, r: CallRecord) -> None:
+        if r.cancelled:
+            return
+        idx = self.names.setdefault(r.entry, len(self.names))
+        if r.failed:
+            self.failed.add(len(self.t))
+        self.t.append(r.t)
+        self.late.append(r.late)
+        self.entry.append(idx)
+
+
+def timeline(samples: _Samples, duration: float, width: int) -> Text:
+    """One row per entry across the run: where calls ran, coloured by how late they were.
+
+    A top row shows the worst lateness in each column as a bar, so bunching after a blocking
+    callback, or drift, stands out.
+    """
+    width = max(10, width)
+    span = max(duration, max(samples.t, default=0.0), 1e-9)
+    names = list(samples.names)
+    label_w = min(16, max(len(n) for n in names)) if names else 4
+    worst = [0.0] * width
+    rows: dict[int, list[float | None]] = {i: [None] * width for i in range(len(names))}
+    failed_cells: set[tuple[int, int]] = set()
+    for k, (t, late, idx) in enumerate(zip(samples.t, samples.late, samples.entry, strict=True)):
+        col = min(width - 1, int(t / span * width))
+        worst[col] = max(worst[col], late)
+        cell = rows[idx][col]
+        rows[idx][col] = late if cell is None else max(cell, late)
+        if k in samples.failed:
+            failed_cells.add((idx, col))
+    out = Text()
+    peak = max(worst)
+    top = peak or 1.0
+    bars = " ▁▂▃▄▅▆▇█"
+    out.append(f"{'late':>{label_w}} ", style="bold")
+    for w in worst:
+        level = 0 if w <= 0 else max(1, round(w / top * 8))
+        out.append(bars[level], style=late_style(w))
+    out.append(f"  max {ms(peak)}\n")
+    for idx, name in enumerate(names[:MAX_TIMELINE_ROWS]):
+        out.append(f"{oneline(name)[:label_w]:>{label_w}} ", style="bold magenta")
+        for col, late in enumerate(rows[idx]):
+            if late is None:
+                out.append("·", style="dim")
+            elif (idx, col) in failed_cells:
+                out.append("✖", style="bold red")
+            else:
+                out.append("●" if late < 0.001 else "▲", style=late_style(late))
+        out.append("\n")
+    if len(names) > MAX_TIMELINE_ROWS:
+        out.append(f"{'':>{label_w}} … {len(names) - MAX_TIMELINE_ROWS} more entries\n",
+                   style="dim")
+    out.append(f"{'':>{label_w}} 0s{'':>{max(0, width - 2 - len(f'{span:.3f}s'))}}{span:.3f}s",
+               style="dim")
+    return out
 
 
 class RichRenderer:
     def __init__(self, stream: IO[str], options: RenderOptions) -> None:
         self.options = options
         self.console = Console(
-            file=stream, markup=False, highlight=False, emoji=False, soft_wrap=True
+            file=stream, markup=False, highlight=False, emoji=False, soft_wrap=True,
+            record=bool(options.extra.get("export")), width=options.extra.get("width"),
         )
         self.simulated = False
+        self.start: Start | None = None
+        self.samples = _Samples()
+        self.show_records = options.extra.get("show_records", True)
+        # The live view: only on a terminal, only when asked for (see cli.live_wanted).
+        self.live_wanted = bool(options.extra.get("live"))
+        self.status: Callable[[], Any] | None = None
+        self._queue: deque[Event] = deque()
+        self._live: Live | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._coalesced = 0
 
-    def _print(self, *renderables: object) -> None:
-        try:
-            self.console.print(*renderables)
-        except BrokenPipeError:
-            raise OutputClosed("stdout closed") from None
+    # -- the sink
+    def bind_status(self, status: Callable[[], Any]) -> None:
+        """Give the live footer a way to ask the engine where the run stands."""
+        self.status = status
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, CallRecord):
-            self._print(self.record(event))
+            self.samples.add(event)
+        if self._live is not None:
+            self._queue.append(event)
+            if isinstance(event, End):
+                self._stop_live()
+                self._draw_end(event)
+            return
+        if isinstance(event, Start) and self.live_wanted and event.clock == "real":
+            self._draw(event)
+            self._start_live()
+            return
+        if isinstance(event, End):
+            self._draw_end(event)
+            return
+        self._draw(event)
+
+    # -- drawing
+    def _print(self, *renderables: object) -> None:
+        try:
+            (self._live.console if self._live is not None else self.console).print(*renderables)
+        except BrokenPipeError:
+            raise OutputClosed("stdout closed") from None
+
+    def _draw(self, event: Event) -> None:
+        if isinstance(event, CallRecord):
+            if self.show_records:
+                self._print(self.record(event))
         elif isinstance(event, Start):
+            self.start = event
             self.simulated = event.clock == "virtual"
-            for line in header_lines(event):
-                self._print(Text(line, style="bold"))
-        elif isinstance(event, Cancelled):
+            if self.show_records:
+                for line in header_lines(event):
+                    self._print(Text(line, style="bold"))
+                self._print(self.columns())
+        elif isinstance(event, Cancelled) and self.show_records:
             self._print(Text(f"✂ {event.describe()}", style="yellow"))
-        elif isinstance(event, End):
-            if self.options.summary:
-                self._print(self.summary(event))
-            if self.options.lesson:
-                self._print(Text(self.options.lesson, style="italic"))
+
+    def _draw_end(self, event: End) -> None:
+        if self.options.summary:
+            self._print(self.summary(event))
+        if self.options.lesson:
+            self._print(Text(self.options.lesson, style="italic"))
+
+    def columns(self) -> Text:
+        o = self.options
+        wall = "wall (simulated)" if self.simulated else "wall"
+        return Text(
+            f"{'T':>10} {'loop':>14} {wall:<33} {'late':>11} {'entry':<{o.name_width}} "
+            f"{'call':<{o.call_width}} result",
+            style="dim",
+        )
 
     def record(self, r: CallRecord) -> Text:
         o = self.options
         text = Text()
         text.append(f"{r.t:10.6f} ", style="bold")
         text.append(f"{r.loop_time:14.6f} ", style="cyan")
-        text.append(f"{iso(r.wall_time)}{'~' if self.simulated else ''} ", style="blue")
+        text.append(f"{iso(r.wall_time)}{'~' if self.simulated else ' '} ", style="blue")
         text.append(f"{r.late * 1e3:+9.3f}ms ", style=late_style(r.late))
         text.append(f"{oneline(r.entry):<{o.name_width}} ", style="bold magenta")
         text.append(f"{oneline(r.describe()):<{o.call_width}} ")
@@ -83,7 +223,70 @@ class RichRenderer:
         text.append(result_text(r), style=style)
         return text
 
-    def summary(self, ev: End) -> Table:
+    # -- the live view
+    def _start_live(self) -> None:
+        self._live = Live(self.footer(), console=self.console, auto_refresh=False,
+                          transient=True, redirect_stdout=False, redirect_stderr=False)
+        self._live.start()
+        self._thread = threading.Thread(target=self._run_live, name="timerctl-live", daemon=True)
+        self._thread.start()
+
+    def _run_live(self) -> None:
+        while not self._stop.wait(TICK):
+            try:
+                self._drain()
+                if self._live is not None:
+                    self._live.update(self.footer(), refresh=True)
+            except (BrokenPipeError, OutputClosed):
+                return
+
+    def _drain(self) -> None:
+        shown = 0
+        while self._queue:
+            event = self._queue.popleft()
+            if isinstance(event, End):
+                continue
+            if isinstance(event, CallRecord) and shown >= MAX_LINES_PER_TICK:
+                self._coalesced += 1
+                continue
+            self._draw(event)
+            shown += 1
+        if self._coalesced:
+            self._print(Text(f"… {self._coalesced} more calls in this {TICK:g}s not drawn "
+                             "(too fast to read; --record FILE keeps every record)", style="dim"))
+            self._coalesced = 0
+
+    def _stop_live(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._drain()
+        live, self._live = self._live, None
+        if live is not None:
+            live.stop()
+
+    def footer(self) -> Text:
+        text = Text()
+        status = self.status() if self.status is not None else None
+        if status is None:
+            return text
+        text.append("▶ ", style="bold green")
+        text.append(f"T+{status.t:.2f}s  ", style="bold")
+        text.append(f"{status.calls} done", style="green")
+        if status.failed:
+            text.append(f"  {status.failed} failed", style="bold red")
+        text.append(f"  {status.pending} pending")
+        if status.running:
+            text.append(f"  {status.running} running", style="cyan")
+        if status.next_entry is not None:
+            text.append("  next: ")
+            text.append(oneline(status.next_entry), style="bold magenta")
+            text.append(f" in {status.next_in:.2f}s")
+        text.append("   Ctrl-C stops", style="dim")
+        return text
+
+    # -- the summary
+    def summary(self, ev: End) -> Group:
         table = Table(title=f"run {ev.reason}", show_header=False, title_justify="left")
         table.add_column(style="bold")
         table.add_column()
@@ -91,15 +294,32 @@ class RichRenderer:
         table.add_row("failed", Text(str(ev.failed), style="bold red" if ev.failed else "green"))
         table.add_row("cancelled", str(ev.cancelled))
         table.add_row("duration", f"{ev.duration:.3f}s")
-        table.add_row("late p50 / p99 / max",
-                      f"{ms(ev.late_p50)} / {ms(ev.late_p99)} / {ms(ev.late_max)}")
-        if ev.lateness:
+        table.add_row("late p50 / p90 / p99",
+                      f"{ms(ev.late_p50)} / {ms(ev.late_p90)} / {ms(ev.late_p99)}")
+        table.add_row("late max", ms(ev.late_max))
+        table.add_row("early", Text(str(ev.early), style="bold magenta" if ev.early else ""))
+        if self.start is not None:
+            table.add_row("loop", f"{self.start.loop_impl} · clock {self.start.clock} · "
+                                  f"resolution {self.start.clock_resolution:g}s")
+        table.add_row("exit code", str(ev.exit_code))
+        parts: list[Any] = [table]
+        if len(self.samples.late):
             bars = Text()
-            for i, (label, count, bar) in enumerate(histogram(ev.lateness)):
+            for i, (label, count, bar) in enumerate(histogram(self.samples.late)):
                 if i:
                     bars.append("\n")
-                bars.append(f"{label:>9} {count:>6} ")
-                bars.append(bar, style="cyan")
-            table.add_row("lateness", bars)
-        table.add_row("exit code", str(ev.exit_code))
-        return table
+                bars.append(f"{label:>9} {count:>8} ")
+                bars.append(bar, style="magenta" if label == "early" else "cyan")
+            parts += [Text("lateness", style="bold"), bars]
+            width = self.console.width - 20
+            parts += [Text("timeline", style="bold"),
+                      timeline(self.samples, ev.duration, min(100, width))]
+        return Group(*parts)
+
+    # -- export
+    def export(self, svg: str | None, html: str | None) -> None:
+        """Save what was drawn (needs ``extra['export']``: the console recorded it)."""
+        if svg:
+            self.console.save_svg(svg, title="timerctl")
+        if html:
+            self.console.save_html(html)
