@@ -47,3 +47,4 @@ def stop() -> str:
 def fail(message: str = "failed on purpose") -> None:
     """Raise RuntimeError(MESSAGE): for testing error handling."""
     raise RuntimeError(message)
+from . import execcb  # noqa: E402, F401  (registers exec)

@@ -57,8 +57,10 @@ class _JumpSelector(selectors.BaseSelector):
         ready = self._inner.select(0)
         if ready or timeout == 0:
             return ready
-        if timeout is None:  # no timer at all: only real I/O (a child process) can wake us
-            return self._inner.select(None)
+        if timeout is None or self._loop.held:
+            # No timer at all, or real work (a child process) in progress: only real I/O can
+            # wake us, and virtual time stands still until it does.
+            return self._inner.select(timeout)
         self._loop.jump_to_next_timer()
         return []
 
@@ -69,6 +71,7 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
     def __init__(self, start: float = 0.0) -> None:
         super().__init__()
         self._ticks = round(start * NS)
+        self._holds = 0
         self._clock_resolution = 1e-9
         self._selector = _JumpSelector(self._selector, self)  # type: ignore[has-type]
 
@@ -81,11 +84,34 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
             raise ValueError("can only advance by a finite number of seconds >= 0")
         self._ticks += round(seconds * NS)
 
+    @property
+    def held(self) -> bool:
+        return self._holds > 0
+
+    def hold(self) -> Callable[[], None]:
+        """Stop jumping until released: real work in progress takes no virtual time."""
+        self._holds += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._holds -= 1
+
+        return release
+
     def jump_to_next_timer(self) -> None:
         # _run_once pops cancelled handles off the heap before it selects, so the head is live.
         scheduled = self._scheduled  # type: ignore[attr-defined]
         if scheduled:
             self._ticks = max(self._ticks, _ticks_for(scheduled[0].when()))
+
+
+def hold_clock(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+    """Hold a virtual clock while real work runs; a no-op on a real loop. Returns the release."""
+    hold = getattr(loop, "hold", None)
+    return hold() if hold is not None else (lambda: None)
 
 
 def loop_factory(impl: str, *, virtual: bool = False) -> Callable[[], asyncio.AbstractEventLoop]:

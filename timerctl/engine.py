@@ -8,6 +8,7 @@ pending (no timer, no running async callback), or on stop/timeout/fail-fast/sign
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import inspect
 import math
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .context import CURRENT
+from .context import ABORT_HOOKS, CURRENT
 from .errors import OutputClosed
 from .events import CallRecord, Cancelled, End, ErrorInfo, Event, Start
 from .registry import REGISTRY, CallbackSpec, Registry
@@ -123,6 +124,7 @@ class Engine:
         self._running: str | None = None  # the entry whose sync callback is running now
         self._deferred: list[Event] = []
         self._npending = 0  # timers scheduled and not yet fired or cancelled
+        self._signalled = False
 
     # -- RunControl (what callbacks may ask of the run) ------------------------------------------
     def time(self) -> float:
@@ -320,12 +322,13 @@ class Engine:
         call = entry.call
         result: Any = None
         error: ErrorInfo | None = None
+        status: int | None = None
         self._running = call.name
         _ENTRY.set(call.name)  # each handle runs in its own copy of the context
         try:
             result = entry.spec.func(*call.args, **call.kwargs)
         except (Exception, SystemExit) as exc:
-            error = _error_info(exc)
+            error, status = _error_info(exc), _exit_status(exc)
         finally:
             self._running = None
         if error is None and inspect.isawaitable(result):
@@ -333,7 +336,8 @@ class Engine:
             self._tasks[task] = slot
             return
         end = loop.time()
-        self._record(slot, now, wall, end - now, result, error)
+        self._record(slot, now, wall, end - now, result, error,
+                     exit_status=status if error else _exit_status(result))
         if rep is not None and rep.mode is Mode.FIXED_DELAY:
             self._schedule_next(entry, slot.n + 1, end)
         self._maybe_done()
@@ -344,20 +348,23 @@ class Engine:
         result: Any = None
         error: ErrorInfo | None = None
         cancelled = False
+        status: int | None = None
         _ENTRY.set(slot.entry.call.name)
         try:
             result = await awaitable
+            status = _exit_status(result)
         except asyncio.CancelledError:
             cancelled = True
             error = ErrorInfo("CancelledError", f"cancelled: the run ended ({self._reason})")
         except (Exception, SystemExit) as exc:
-            error = _error_info(exc)
+            error, status = _error_info(exc), _exit_status(exc)
         finally:
             self._tasks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
         end = loop.time()
         if cancelled:
             self._cancelled += 1
-        self._record(slot, start, wall, end - start, result, error, cancelled=cancelled)
+        self._record(slot, start, wall, end - start, result, error, cancelled=cancelled,
+                     exit_status=status)
         rep = slot.entry.call.repeat
         if rep is not None and rep.mode is Mode.FIXED_DELAY:
             self._schedule_next(slot.entry, slot.n + 1, end)
@@ -377,6 +384,7 @@ class Engine:
         error: ErrorInfo | None,
         *,
         cancelled: bool = False,
+        exit_status: int | None = None,
     ) -> None:
         call = slot.entry.call
         self._seq += 1
@@ -400,6 +408,7 @@ class Engine:
             result=None if error else result,
             error=error,
             cancelled=cancelled,
+            exit_status=exit_status,
         )
         if not cancelled:
             self._lateness.append(late)
@@ -489,13 +498,26 @@ class Engine:
         return removers
 
     def _on_signal(self, reason: str) -> None:
-        if self._reason is not None and self._reason != "done":
+        if self._signalled:  # the second signal: exit at once, but leave no child behind
+            for hook in ABORT_HOOKS:
+                with contextlib.suppress(Exception):
+                    hook()
             os._exit(EXIT_INTERRUPTED if reason == "interrupted" else EXIT_TERMINATED)
-        self.finish(reason)
+        self._signalled = True
+        if self._reason is None:
+            self.finish(reason)
+        else:  # already ending (stop, timeout): still say a signal came
+            self._reason = reason
 
 
 def _resolution(loop: asyncio.AbstractEventLoop) -> float:
     return float(getattr(loop, "_clock_resolution", time.get_clock_info("monotonic").resolution))
+
+
+def _exit_status(obj: object) -> int | None:
+    """The exit status a callback's result or exception carries (``exec``'s), if any."""
+    status = getattr(obj, "exit_status", None)
+    return status if isinstance(status, int) and not isinstance(status, bool) else None
 
 
 def _error_info(exc: BaseException) -> ErrorInfo:

@@ -56,6 +56,7 @@ class CallRecord:
     result: Any = None
     error: ErrorInfo | None = None
     cancelled: bool = False  # an async call cut short by the end of the run
+    exit_status: int | None = None  # of a process the call ran (exec)
 
     @property
     def failed(self) -> bool:

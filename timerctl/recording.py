@@ -34,7 +34,7 @@ def _event(d: dict[str, Any]) -> Event | None:
             loop_time=d["loop_time"], t=d["t"], wall_time=_ts(d["wall_time"]), late=d["late"],
             duration=d.get("duration", 0.0), result=d.get("result"),
             error=ErrorInfo(err["type"], err["message"]) if err else None,
-            cancelled=bool(d.get("cancelled")),
+            cancelled=bool(d.get("cancelled")), exit_status=d.get("exit_status"),
         )
     if kind == "cancel":
         return Cancelled(entry=d["entry"], count=d["count"], by=d["by"], t=d["t"],

@@ -28,6 +28,8 @@ class CallbackSpec:
     origin: str
     #: names of parameters whose value must be the name of an entry in the schedule
     entry_params: tuple[str, ...] = ()
+    #: a callback's own check of its arguments at load time: the problem, or None
+    validate: Callable[[tuple[Any, ...], dict[str, Any]], str | None] | None = None
 
     @property
     def is_async(self) -> bool:
@@ -55,6 +57,8 @@ class CallbackSpec:
             sig.bind(*args, **kwargs)
         except TypeError as exc:
             return str(exc)
+        if self.validate is not None:
+            return self.validate(tuple(args), dict(kwargs))
         return None
 
 
@@ -81,12 +85,13 @@ class Registry:
         *,
         origin: str | None = None,
         entry_params: tuple[str, ...] = (),
+        validate: Callable[[tuple[Any, ...], dict[str, Any]], str | None] | None = None,
     ) -> CallbackSpec:
         name = name or func.__name__
         if not isinstance(name, str) or not name:
             raise ValueError("a callback name must be a non-empty string")
         where = origin or self._importing or getattr(func, "__module__", "?")
-        spec = CallbackSpec(name, func, where, entry_params)
+        spec = CallbackSpec(name, func, where, entry_params, validate)
         self._specs[name] = spec
         return spec
 
@@ -165,16 +170,23 @@ REGISTRY = Registry()
 
 
 def callback(
-    name: str | None = None, *, entry_params: tuple[str, ...] = ()
+    name: str | None = None,
+    *,
+    entry_params: tuple[str, ...] = (),
+    validate: Callable[[tuple[Any, ...], dict[str, Any]], str | None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a function (sync or ``async def``) as a callback a schedule can name."""
+    """Register a function (sync or ``async def``) as a callback a schedule can name.
+
+    ``validate(args, kwargs)`` may return why arguments cannot work: reported when the schedule
+    is loaded, as a located error, instead of a failed call mid-run.
+    """
     if callable(name):  # used bare: @callback
         func, name = name, None
         REGISTRY.register(func)
         return func  # type: ignore[return-value]
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        REGISTRY.register(func, name, entry_params=entry_params)
+        REGISTRY.register(func, name, entry_params=entry_params, validate=validate)
         return func
 
     return decorate

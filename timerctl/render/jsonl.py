@@ -38,6 +38,8 @@ def to_dict(event: Event) -> dict[str, Any]:
                 d["cancelled"] = True
         else:
             d["result"] = jsonable(event.result)
+        if event.exit_status is not None:
+            d["exit_status"] = event.exit_status
         return d
     if isinstance(event, Start):
         return {

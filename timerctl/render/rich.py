@@ -226,7 +226,7 @@ class RichRenderer:
     # -- the live view
     def _start_live(self) -> None:
         self._live = Live(self.footer(), console=self.console, auto_refresh=False,
-                          transient=True, redirect_stdout=False, redirect_stderr=False)
+                          transient=True, redirect_stdout=False, redirect_stderr=True)
         self._live.start()
         self._thread = threading.Thread(target=self._run_live, name="timerctl-live", daemon=True)
         self._thread.start()

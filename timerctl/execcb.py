@@ -1,0 +1,410 @@
+"""The built-in ``exec`` callback: run an argv as a child process, never through a shell.
+
+The child gets its own session (so its own process group), stdin from /dev/null, stdout captured
+(bounded) as the record's result and stderr streamed through to ours. A timeout or the end of the
+run ends the whole group -- grandchildren included: SIGTERM, a short grace, then SIGKILL.
+
+Timeouts are real seconds on every clock: a process runs in real time even when the loop's clock
+is virtual or scaled by ``--speed``.
+"""
+
+import asyncio
+import codecs
+import contextlib
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .clock import VirtualClockLoop, hold_clock
+from .context import ABORT_HOOKS
+from .registry import callback
+
+#: stdout kept as the result; the rest is read and dropped so the child never blocks on a full pipe
+STDOUT_LIMIT = 64 * 1024
+#: how long a group gets between SIGTERM and SIGKILL
+GRACE = 0.5
+
+#: process groups of running children, for an emergency stop (see ``kill_running``)
+_RUNNING: set[int] = set()
+
+
+class ExecFailed(Exception):
+    """An ``exec`` command could not start, exited non-zero or was killed by a signal."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        argv: tuple[str, ...] = (),
+        exit_status: int | None = None,
+        stdout: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.argv = argv
+        #: the exit status; negative -N when killed by signal N (as subprocess reports it)
+        self.exit_status = exit_status
+        self.stdout = stdout
+
+
+class ExecTimeout(ExecFailed):
+    """An ``exec`` command outlived its ``timeout``; its process group was ended."""
+
+
+class ExecResult(str):
+    """The command's stdout (the record's result), also carrying its exit status."""
+
+    exit_status: int
+    truncated: bool
+
+    def __new__(cls, text: str, *, exit_status: int = 0, truncated: bool = False) -> "ExecResult":
+        self = super().__new__(cls, text)
+        self.exit_status = exit_status
+        self.truncated = truncated
+        return self
+
+
+@callback("exec", validate=lambda args, kwargs: check(args, kwargs))
+async def exec_(
+    *argv: str,
+    timeout: float | None = None,
+    cwd: str | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
+    """Run ARGV without a shell; its stdout is the result, a non-zero exit fails the call."""
+    argv, environ = _validate(argv, timeout, cwd, env)
+    return await _run(argv, timeout, cwd, environ)
+
+
+def check(args: Any, kwargs: dict[str, Any]) -> str | None:
+    """Why an entry's args/kwargs could not run, or None: lets a loader reject them up front."""
+    try:
+        _validate(tuple(args), kwargs.get("timeout"), kwargs.get("cwd"), kwargs.get("env"))
+    except (TypeError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
+def kill_running() -> int:  # registered in ABORT_HOOKS below
+    """SIGKILL the group of every running ``exec`` child now; returns how many.
+
+    For an exit that skips cleanup (``os._exit`` on a second Ctrl-C): no child outlives us.
+    """
+    groups = list(_RUNNING)
+    for pgid in groups:
+        _signal_group(pgid, signal.SIGKILL)
+    return len(groups)
+
+
+ABORT_HOOKS.append(kill_running)
+
+
+# -- validation ------------------------------------------------------------------------------------
+
+def _validate(
+    argv: tuple[Any, ...], timeout: Any, cwd: Any, env: Any
+) -> tuple[tuple[str, ...], dict[str, str] | None]:
+    """Reject what the OS would reject less clearly (or not at all: a bool is not a timeout)."""
+    if not argv:
+        raise ValueError("exec needs a program to run: args = [\"program\", \"arg\", ...]")
+    for i, item in enumerate(argv):
+        if not isinstance(item, str):
+            raise TypeError(f"exec args must be strings; args[{i}] is {type(item).__name__} "
+                            f"{item!r} (quote it)")
+        if "\0" in item:
+            raise ValueError(f"exec args[{i}] contains a NUL character")
+    if not argv[0]:
+        raise ValueError("exec program name is empty")
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+            raise TypeError(f"exec timeout must be a number of seconds, not "
+                            f"{type(timeout).__name__}")
+        if not math.isfinite(timeout) or timeout <= 0:
+            raise ValueError("exec timeout must be a finite number of seconds > 0")
+    if cwd is not None and (not isinstance(cwd, str) or not cwd or "\0" in cwd):
+        raise TypeError("exec cwd must be a non-empty path string")
+    if env is None:
+        return argv, None
+    if not isinstance(env, dict):
+        raise TypeError(f"exec env must be a table of strings, not {type(env).__name__}")
+    for key, value in env.items():
+        if not isinstance(key, str) or not key or "=" in key or "\0" in key:
+            raise ValueError(f"exec env: {key!r} is not a valid variable name")
+        if not isinstance(value, str) or "\0" in value:
+            raise TypeError(f"exec env: the value of {key} must be a string, not "
+                            f"{type(value).__name__} {value!r} (quote it)")
+    return argv, {**os.environ, **env}
+
+
+# -- running ---------------------------------------------------------------------------------------
+
+class _Child(asyncio.SubprocessProtocol):
+    """Collects stdout (bounded), streams stderr, and tells when the child is completely done."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.exited: asyncio.Future[None] = loop.create_future()
+        self.finished: asyncio.Future[None] = loop.create_future()  # exited and both pipes closed
+        self.stdout = bytearray()
+        self.stdout_total = 0
+        self._open_pipes = {1, 2}
+        self._stderr = _StderrForwarder()
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        if fd == 1:
+            room = STDOUT_LIMIT - len(self.stdout)
+            if room > 0:
+                self.stdout += data[:room]
+            self.stdout_total += len(data)
+        elif fd == 2:
+            self._stderr.write(data)
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if fd == 2:
+            self._stderr.close()
+        self._open_pipes.discard(fd)
+        self._maybe_finished()
+
+    def process_exited(self) -> None:
+        _set(self.exited)
+        self._maybe_finished()
+
+    def _maybe_finished(self) -> None:
+        if not self._open_pipes and self.exited.done():
+            _set(self.finished)
+
+    def output(self) -> tuple[str, bool]:
+        """Stdout as text: UTF-8 (bad bytes replaced), one trailing newline dropped."""
+        truncated = self.stdout_total > len(self.stdout)
+        # A cut can split a multi-byte character: decode incrementally and drop the fragment.
+        text = codecs.getincrementaldecoder("utf-8")("replace").decode(
+            bytes(self.stdout), final=not truncated
+        )
+        if truncated:
+            return (f"{text}\n[stdout truncated: first {len(self.stdout)} of "
+                    f"{self.stdout_total} bytes]"), True
+        if text.endswith("\r\n"):
+            text = text[:-2]
+        elif text.endswith("\n"):
+            text = text[:-1]
+        return text, False
+
+
+class _StderrForwarder:
+    """The child's stderr, written through to ours as it arrives (never buffered whole)."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def write(self, data: bytes) -> None:
+        # Looked up each time: a renderer (rich's live display) may have replaced sys.stderr.
+        stream = sys.stderr
+        if stream is None:
+            return
+        try:
+            buffer = getattr(stream, "buffer", None)
+            if buffer is not None:  # bytes verbatim, after whatever text is pending
+                stream.flush()
+                buffer.write(data)
+                buffer.flush()
+            else:
+                stream.write(self._decoder.decode(data))
+                stream.flush()
+        except (OSError, ValueError):
+            pass  # our stderr is gone: the child's diagnostics cannot fail its call
+
+    def close(self) -> None:
+        tail = self._decoder.decode(b"", final=True)
+        if tail and sys.stderr is not None:
+            try:
+                sys.stderr.write(tail)
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+
+
+async def _run(
+    argv: tuple[str, ...], timeout: float | None, cwd: str | None, env: dict[str, str] | None
+) -> ExecResult:
+    loop = asyncio.get_running_loop()
+    try:
+        transport, child = await loop.subprocess_exec(
+            lambda: _Child(loop),
+            *argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,  # its own group: we can end it with everything it started
+        )
+    except OSError as exc:
+        raise ExecFailed(_spawn_error(exc, argv[0], cwd), argv=argv) from None
+    pgid = transport.get_pid()
+    _RUNNING.add(pgid)
+    release = hold_clock(loop)  # a virtual clock waits for the child: it takes no virtual time
+    ending = ended = False
+    try:
+        if not await _wait_real(child.finished, timeout):
+            exited = child.exited.done()
+            ending = True
+            await _end_group(pgid)
+            ended = True
+            message = f"timed out after {timeout:g}s"
+            if exited:  # the program itself finished; something it started kept its output open
+                message += (f" (the program ended with {_describe(transport.get_returncode())}"
+                            "; a process it started kept its output open)")
+            text, _ = child.output()
+            raise ExecTimeout(message, argv=argv, exit_status=transport.get_returncode(),
+                              stdout=text)
+        ended = True
+        status = transport.get_returncode()
+        text, truncated = child.output()
+        if status != 0:
+            raise ExecFailed(_describe(status), argv=argv, exit_status=status, stdout=text)
+        return ExecResult(text, exit_status=0, truncated=truncated)
+    except asyncio.CancelledError:
+        # The run ended (stop, --timeout, a signal): the group goes with it, then we go.
+        if not ending:
+            ending = True
+            await _end_group(pgid)
+            ended = True
+        raise
+    finally:
+        if not ended:  # cancelled (again) while the group was being ended: no more grace
+            _signal_group(pgid, signal.SIGKILL)
+        try:
+            if not child.exited.done():
+                # Let the child watcher reap the leader first: closing the transport while it
+                # is unreaped would reap it behind the watcher's back.
+                await _wait_real(child.exited, 1.0)
+        finally:
+            release()
+            _RUNNING.discard(pgid)
+            transport.close()  # closes our end of the pipes: a straggler cannot hold us
+
+
+def _describe(status: int | None) -> str:
+    if status is None:
+        return "no exit status"
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            return f"killed by signal {-status}"
+        return f"killed by signal {-status} ({name})"
+    return f"exit status {status}"
+
+
+def _spawn_error(exc: OSError, program: str, cwd: str | None) -> str:
+    if cwd is not None and exc.filename == cwd:  # Popen names the directory it could not enter
+        return f"cannot enter cwd {cwd}: {exc.strerror}"
+    if isinstance(exc, FileNotFoundError):
+        return f"no such program: {program}"
+    if isinstance(exc, PermissionError):
+        return f"cannot run {program}: permission denied"
+    return f"cannot run {program}: {exc.strerror or exc}"
+
+
+# -- ending a process group ------------------------------------------------------------------------
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send sig to the group; False when nobody is left in it."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a member changed credentials (setuid): nothing more we can do
+        return True
+    return True
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a member of the group still runs: zombies waiting for init to reap them don't."""
+    if not _signal_group(pgid, 0):
+        return False
+    try:
+        pids = [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:  # no procfs: a zombie counts as alive, and costs the grace at worst
+        return True
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 2 and fields[2] == str(pgid).encode() and fields[0] != b"Z":
+            return True
+    return False
+
+
+def _terminate_group(pgid: int, grace: float) -> None:
+    """SIGTERM the group, give it ``grace`` seconds to go, then SIGKILL whoever is left.
+
+    Blocking, on purpose: it runs in a thread, so it finishes even if the awaiting task is
+    cancelled again, and it waits real seconds on a virtual clock too.
+    """
+    if not _signal_group(pgid, signal.SIGTERM):
+        return
+    deadline = time.monotonic() + grace
+    pause = 0.002
+    while time.monotonic() < deadline:
+        time.sleep(pause)
+        if not _group_alive(pgid):
+            return
+        pause = min(pause * 2, 0.05)
+    _signal_group(pgid, signal.SIGKILL)
+
+
+async def _end_group(pgid: int) -> None:
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, _terminate_group, pgid, GRACE)
+
+
+# -- real-time waiting -----------------------------------------------------------------------------
+
+def _set(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _wait_real(future: asyncio.Future[None], seconds: float | None) -> bool:
+    """Wait for future at most ``seconds`` of real time; True if it is done."""
+    if seconds is None:
+        await asyncio.shield(future)
+        return True
+    loop = asyncio.get_running_loop()
+    deadline: asyncio.Future[None] = loop.create_future()
+    cancel = _call_later_real(loop, seconds, lambda: _set(deadline))
+    try:
+        await asyncio.wait([future, deadline], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        cancel()
+    return future.done()
+
+
+def _call_later_real(
+    loop: asyncio.AbstractEventLoop, seconds: float, func: Callable[[], None]
+) -> Callable[[], None]:
+    """Call func after ``seconds`` of real time; returns a canceller.
+
+    A virtual loop jumps its clock to the next timer instead of waiting, which would time a
+    real process out at once: there a thread keeps the real time and wakes the loop.
+    """
+    if not isinstance(loop, VirtualClockLoop):
+        return loop.call_later(seconds, func).cancel
+
+    def wake() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(func)
+
+    timer = threading.Timer(seconds, wake)
+    timer.daemon = True
+    timer.start()
+    return timer.cancel
