@@ -22,7 +22,7 @@ from typing import Any
 
 from .context import ABORT_HOOKS, CURRENT
 from .errors import OutputClosed
-from .events import CallRecord, Cancelled, End, ErrorInfo, Event, Start
+from .events import CallRecord, Cancelled, ClockStep, End, ErrorInfo, Event, Start
 from .registry import REGISTRY, CallbackSpec, Registry
 from .schedule import Call, Kind, Mode, Schedule
 
@@ -30,6 +30,9 @@ Sink = Callable[[Event], None]
 
 #: the entry whose callback is running, in that callback's own context (sync or async)
 _ENTRY: contextvars.ContextVar[str] = contextvars.ContextVar("timerctl_entry", default="?")
+
+#: a wall clock moving more than this against the loop clock between two calls is a step
+CLOCK_STEP = 0.001
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_CLOSED = 0, 1, 130, 143, 141
 
@@ -125,6 +128,8 @@ class Engine:
         self._deferred: list[Event] = []
         self._npending = 0  # timers scheduled and not yet fired or cancelled
         self._signalled = False
+        self._offset = 0.0  # wall clock minus loop clock, as of the last reading
+        self._steps = 0
 
     # -- RunControl (what callbacks may ask of the run) ------------------------------------------
     def time(self) -> float:
@@ -185,6 +190,7 @@ class Engine:
         # Simulated wall times are wall_t0 + elapsed: start them on a whole microsecond so
         # that they print exactly.
         self.wall_t0 = round(self._wall(), 6) if self._virtual else self._wall()
+        self._offset = self.wall_t0 - self.t0
         self._emit(
             Start(
                 schedule=self.schedule.path,
@@ -464,6 +470,7 @@ class Engine:
             late_max=lateness[-1] if lateness else None,
             late_p90=percentile(lateness, 90),
             early=sum(1 for v in lateness if v < 0),
+            clock_steps=self._steps,
             duration=self._now() - self.t0,
             exit_code=code,
             lateness=tuple(self._lateness),
@@ -483,7 +490,14 @@ class Engine:
     def _wall_at(self, loop_time: float) -> float:
         if self._virtual:  # simulated: the wall clock advances with virtual time
             return self.wall_t0 + (loop_time - self.t0)
-        return self._wall()
+        wall = self._wall()
+        offset = wall - loop_time
+        if abs(offset - self._offset) > CLOCK_STEP:
+            # Told, not hidden: the record shows the wall clock as it really reads.
+            step, self._offset = offset - self._offset, offset
+            self._steps += 1
+            self._emit(ClockStep(t=loop_time - self.t0, step=step, wall_time=wall))
+        return wall
 
     def _install_signals(self, loop: asyncio.AbstractEventLoop) -> list[Callable[[], None]]:
         removers: list[Callable[[], None]] = []
@@ -511,6 +525,8 @@ class Engine:
 
 
 def _resolution(loop: asyncio.AbstractEventLoop) -> float:
+    if type(loop).__module__.startswith("uvloop"):
+        return 0.001  # libuv keeps loop time in whole milliseconds
     return float(getattr(loop, "_clock_resolution", time.get_clock_info("monotonic").resolution))
 
 

@@ -84,6 +84,19 @@ class Cancelled:
 
 
 @dataclass(frozen=True)
+class ClockStep:
+    """The wall clock jumped against the loop clock (an NTP step, ``date -s``, a resume)."""
+
+    t: float  # loop time since t0 when it was noticed
+    step: float  # seconds the wall clock moved beyond the loop clock (negative: back)
+    wall_time: float  # the wall clock as it now reads
+
+    def describe(self) -> str:
+        return (f"the wall clock stepped {self.step:+.6f}s against the loop clock "
+                f"(noticed at T+{self.t:.6f}); wall times from here are as it now reads")
+
+
+@dataclass(frozen=True)
 class End:
     reason: str  # done | stopped | timeout | interrupted | terminated | failed | closed
     calls: int
@@ -96,7 +109,8 @@ class End:
     exit_code: int
     late_p90: float | None = None
     early: int = 0  # calls that ran before their due time (never on asyncio's own loop)
+    clock_steps: int = 0
     lateness: tuple[float, ...] = field(default=(), repr=False)
 
 
-Event = Start | CallRecord | Cancelled | End
+Event = Start | CallRecord | Cancelled | ClockStep | End

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import Problem, ScheduleError
-from .events import CallRecord, Cancelled, End, ErrorInfo, Event, Start
+from .events import CallRecord, Cancelled, ClockStep, End, ErrorInfo, Event, Start
 
 
 class RecordingError(ScheduleError):
@@ -39,11 +39,14 @@ def _event(d: dict[str, Any]) -> Event | None:
     if kind == "cancel":
         return Cancelled(entry=d["entry"], count=d["count"], by=d["by"], t=d["t"],
                          at_end=bool(d.get("at_end")))
+    if kind == "clock":
+        return ClockStep(t=d["t"], step=d["step"], wall_time=_ts(d["wall_time"]))
     if kind == "end":
         return End(reason=d["reason"], calls=d["calls"], failed=d["failed"],
                    cancelled=d["cancelled"], late_p50=d["late_p50"], late_p99=d["late_p99"],
                    late_max=d["late_max"], duration=d["duration"], exit_code=d["exit_code"],
-                   late_p90=d.get("late_p90"), early=d.get("early", 0))
+                   late_p90=d.get("late_p90"), early=d.get("early", 0),
+                   clock_steps=d.get("clock_steps", 0))
     return None  # an event kind added later: skipped, not an error
 
 

@@ -6,7 +6,7 @@ import json
 from typing import IO, Any
 
 from ..errors import OutputClosed
-from ..events import CallRecord, Cancelled, End, Event, Start, iso
+from ..events import CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions
 from .text import jsonable
 
@@ -56,6 +56,9 @@ def to_dict(event: Event) -> dict[str, Any]:
     if isinstance(event, Cancelled):
         return {"event": "cancel", "entry": event.entry, "count": event.count, "by": event.by,
                 "at_end": event.at_end, "t": event.t}
+    if isinstance(event, ClockStep):
+        return {"event": "clock", "t": event.t, "step": event.step,
+                "wall_time": iso(event.wall_time)}
     assert isinstance(event, End)
     return {
         "event": "end",
@@ -68,6 +71,7 @@ def to_dict(event: Event) -> dict[str, Any]:
         "late_p99": event.late_p99,
         "late_max": event.late_max,
         "early": event.early,
+        "clock_steps": event.clock_steps,
         "duration": event.duration,
         "exit_code": event.exit_code,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import IO
 
 from ..errors import OutputClosed
-from ..events import CallRecord, Cancelled, End, Event, Start, iso
+from ..events import CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions
 from .text import header_lines, late_text, oneline, result_text, summary_line
 
@@ -29,7 +29,7 @@ class PlainRenderer:
         elif isinstance(event, Start):
             self.simulated = event.clock == "virtual"
             self._write("\n".join([*header_lines(event), self.columns()]) + "\n")
-        elif isinstance(event, Cancelled):
+        elif isinstance(event, Cancelled | ClockStep):
             self._write(f"# {event.describe()}\n")
         elif isinstance(event, End):
             lines = []

@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import OutputClosed
-from ..events import CallRecord, Cancelled, End, Event, Start, iso
+from ..events import CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions
 from .text import header_lines, ms, oneline, result_text
 
@@ -194,6 +194,8 @@ class RichRenderer:
                 self._print(self.columns())
         elif isinstance(event, Cancelled) and self.show_records:
             self._print(Text(f"✂ {event.describe()}", style="yellow"))
+        elif isinstance(event, ClockStep):
+            self._print(Text(f"⚠ {event.describe()}", style="bold yellow"))
 
     def _draw_end(self, event: End) -> None:
         if self.options.summary:
@@ -298,6 +300,9 @@ class RichRenderer:
                       f"{ms(ev.late_p50)} / {ms(ev.late_p90)} / {ms(ev.late_p99)}")
         table.add_row("late max", ms(ev.late_max))
         table.add_row("early", Text(str(ev.early), style="bold magenta" if ev.early else ""))
+        if ev.clock_steps:
+            table.add_row("clock steps", Text(f"{ev.clock_steps} (wall clock jumped; see above)",
+                                              style="bold yellow"))
         if self.start is not None:
             table.add_row("loop", f"{self.start.loop_impl} · clock {self.start.clock} · "
                                   f"resolution {self.start.clock_resolution:g}s")

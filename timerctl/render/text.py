@@ -49,7 +49,10 @@ def summary_line(ev: End) -> str:
     return (
         f"# {ev.reason}: {ev.calls} call{'s' if ev.calls != 1 else ''}, {ev.failed} failed, "
         f"{ev.cancelled} cancelled in {ev.duration:.3f}s · late p50 {ms(ev.late_p50)} "
-        f"p99 {ms(ev.late_p99)} max {ms(ev.late_max)} · exit {ev.exit_code}"
+        f"p99 {ms(ev.late_p99)} max {ms(ev.late_max)}"
+        + (f" · {ev.early} early" if ev.early else "")
+        + (f" · wall clock stepped {ev.clock_steps}x" if ev.clock_steps else "")
+        + f" · exit {ev.exit_code}"
     )
 
 
