@@ -47,7 +47,7 @@ class RunOptions:
     loop_impl: str = "asyncio"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Slot:
     """One pending invocation: its handle and the loop time it is due at."""
 
@@ -57,13 +57,15 @@ class _Slot:
     handle: asyncio.Handle | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Entry:
     call: Call
     spec: CallbackSpec
     first_due: float = 0.0
     fired: int = 0
-    pending: set[_Slot] = field(default_factory=set)  # type: ignore[arg-type]
+    # a list, not a set: an entry has one or two pending calls, and a million entries'
+    # empty sets would cost 200 bytes each
+    pending: list[_Slot] = field(default_factory=list)
     done: bool = False  # cancelled or bounded out: schedules nothing more
 
 
@@ -266,7 +268,7 @@ class Engine:
             slot.due = self._exact(self.t0 + call.offset / speed + jitter)
             slot.handle = loop.call_at(slot.due, self._fire, slot)
         entry.first_due = slot.due - jitter
-        entry.pending.add(slot)
+        entry.pending.append(slot)
         self._npending += 1
 
     def _jitter(self, entry: _Entry) -> float:
@@ -295,7 +297,7 @@ class Engine:
             return
         slot = _Slot(entry, n, due=self._exact(base + self._jitter(entry)))
         slot.handle = loop.call_at(slot.due, self._fire, slot)
-        entry.pending.add(slot)
+        entry.pending.append(slot)
         self._npending += 1
 
     def _cancel_entry(self, entry: _Entry) -> int:
@@ -313,7 +315,7 @@ class Engine:
     # -- invoking --------------------------------------------------------------------------------
     def _fire(self, slot: _Slot) -> None:
         entry = slot.entry
-        entry.pending.discard(slot)
+        entry.pending.remove(slot)
         self._npending -= 1
         if self._reason is not None:
             return
