@@ -13,12 +13,11 @@ import contextvars
 import inspect
 import math
 import os
-import random
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from .context import ABORT_HOOKS, CURRENT
 from .errors import OutputClosed
@@ -47,30 +46,39 @@ class RunOptions:
     loop_impl: str = "asyncio"
 
 
-@dataclass(eq=False, slots=True)
 class _Slot:
-    """One pending invocation: its handle and the loop time it is due at."""
+    """One pending invocation: its handle and the loop time it is due at.
 
-    entry: _Entry
-    n: int
-    due: float = 0.0
-    handle: asyncio.Handle | None = None
+    Plain classes with slots for the engine's own bookkeeping: one per pending call (a million
+    of them in a big run), and free to define at start-up, unlike a dataclass.
+    """
+
+    __slots__ = ("due", "entry", "handle", "n")
+
+    def __init__(self, entry: _Entry, n: int, due: float = 0.0) -> None:
+        self.entry = entry
+        self.n = n
+        self.due = due
+        self.handle: asyncio.Handle | None = None
 
 
-@dataclass(eq=False, slots=True)
 class _Entry:
-    call: Call
-    spec: CallbackSpec
-    first_due: float = 0.0
-    fired: int = 0
-    # a list, not a set: an entry has one or two pending calls, and a million entries'
-    # empty sets would cost 200 bytes each
-    pending: list[_Slot] = field(default_factory=list)
-    done: bool = False  # cancelled or bounded out: schedules nothing more
+    """A schedule entry while it runs: its callback and its pending calls."""
+
+    __slots__ = ("call", "done", "fired", "first_due", "pending", "spec")
+
+    def __init__(self, call: Call, spec: CallbackSpec) -> None:
+        self.call = call
+        self.spec = spec
+        self.first_due = 0.0
+        self.fired = 0
+        # a list, not a set: an entry has one or two pending calls, and a million entries'
+        # empty sets would cost 200 bytes each
+        self.pending: list[_Slot] = []
+        self.done = False  # cancelled or bounded out: schedules nothing more
 
 
-@dataclass(frozen=True)
-class Status:
+class Status(NamedTuple):
     """Where a run stands: what a live footer shows."""
 
     calls: int
@@ -107,7 +115,7 @@ class Engine:
         self.sink = sink
         self.options = options or RunOptions()
         self._wall = wall_clock
-        self._rng = random.Random(self.options.seed)
+        self._rng: Any = None  # random.Random, made on first use: most schedules have no jitter
         self._entries: dict[str, _Entry] = {}
         for call in schedule.calls:
             spec = registry.get(call.callback)
@@ -275,6 +283,10 @@ class Engine:
         rep = entry.call.repeat
         if rep is None or not rep.jitter:
             return 0.0
+        if self._rng is None:
+            import random
+
+            self._rng = random.Random(self.options.seed)
         return self._rng.uniform(0.0, rep.jitter) / self.options.speed
 
     def _schedule_next(self, entry: _Entry, n: int, after: float | None) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One located problem in a schedule file: rendered as ``FILE:LINE[:COL]: error: MESSAGE``."""
+class Problem(NamedTuple):
+    """One located problem in a schedule file: rendered as ``FILE:LINE[:COL]: error: MESSAGE``.
+
+    A NamedTuple rather than a dataclass: immutable and ordered alike, and ~1 ms cheaper to
+    define at start-up, which every command pays.
+    """
 
     path: str
     line: int

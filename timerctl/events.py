@@ -43,7 +43,7 @@ class ErrorInfo:
     message: str
 
 
-@dataclass(slots=True, eq=False)  # not frozen: built once per call, on the hot path
+@dataclass(eq=False)  # not frozen: built once per call, on the hot path
 class CallRecord:
     """One invocation: when it was due, when it ran on both clocks, and what it returned."""
 

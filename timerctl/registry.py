@@ -7,7 +7,6 @@ packages' ``timerctl.callbacks`` entry points.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import inspect
@@ -72,6 +71,8 @@ class CallbackSpec:
 
 def suggest(name: str, choices: Iterable[str]) -> str:
     """A ``(did you mean 'x'?)`` hint, or an empty string."""
+    import difflib  # only on the error path: it costs a millisecond at start-up
+
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
