@@ -1,13 +1,15 @@
 """TOML text -> Schedule, collecting every problem of a file with the line it is on.
 
-tomllib gives values but no positions, so a small line scanner (``_Index``) finds where each
-``[[call]]`` table and each key starts; validation then reports ``FILE:LINE:COL`` for each problem.
-Several tomllib failure modes are not TOMLDecodeError (deep nesting, huge integers, bad UTF-8):
-each is caught here and located, so no user input ever ends in a traceback.
+tomllib gives values but no positions, so a small scanner (``_Index``) finds where each
+``[[call]]`` table (or inline ``{...}`` entry of ``call = [...]``) and each of its keys starts;
+validation then reports ``FILE:LINE:COL`` for each problem. Several tomllib failure modes are not
+TOMLDecodeError (deep nesting, huge integers, bad UTF-8): each is caught here and located, so no
+user input ever ends in a traceback.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 import sys
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import PluginError, Problem, ScheduleError
 from .registry import REGISTRY, Registry, suggest
@@ -32,152 +34,63 @@ TIMING_KEYS = ("soon", "later", "at")
 REPEAT_KEYS = ("every", "count", "until", "mode", "jitter")
 CALL_KEYS = ("name", *TIMING_KEYS, "callback", "args", "kwargs", *REPEAT_KEYS)
 
-#: a file larger than this is refused before parsing: tomllib would take minutes on it
+#: a larger file is refused before it is read
 MAX_BYTES = 64 * 1024 * 1024
 
+#: tomllib needs about a second per MiB: a larger text is read only by the fast path (the simple
+#: form generated schedules use), else refused, so that any input is answered promptly
+TOMLLIB_MAX_CHARS = 1024 * 1024
 
-# -- locating keys ---------------------------------------------------------------------------
+#: TOML integers are 64-bit: "if an integer cannot be represented losslessly, an error must be
+#: thrown". tomllib returns any size; an out-of-range one would fail later (repr, JSON, loop).
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
-_HEADER = re.compile(r"^[ \t]*(\[\[?)[ \t]*([^\]#]*?)[ \t]*\]\]?[ \t]*(?:#.*)?$")
-_KEY = re.compile(r"""^[ \t]*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)[ \t]*[.=]""")
+#: numbers above this in ``at`` are Unix timestamps written by mistake (1e8 s is over 3 years)
+TIMESTAMP_LIKE = 1e8
 
-
-def _unquote(key: str) -> str:
-    return key[1:-1] if key[:1] in "\"'" else key
-
-
-@dataclass
-class _Table:
-    line: int
-    keys: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def at(self, key: str) -> tuple[int, int | None]:
-        return self.keys.get(key, (self.line, None))
+#: no duration may exceed this (~31.7 years): 1e300 is a typo, and would overflow the virtual
+#: clock's integer nanoseconds and the wall-clock dates of the records
+MAX_SECONDS = 1e9
 
 
-@dataclass
-class _Index:
-    """Where things are in the text: good enough for messages, never used for values."""
-
-    top: _Table
-    run: _Table | None
-    calls: list[_Table]
-
-    @classmethod
-    def scan(cls, text: str) -> _Index:
-        top = _Table(1)
-        run: _Table | None = None
-        calls: list[_Table] = []
-        current: _Table | None = top
-        in_string: str | None = None
-        for lineno, raw in enumerate(text.splitlines(), 1):
-            if in_string:
-                if raw.count(in_string) % 2 == 1:
-                    in_string = None
-                continue
-            header = _HEADER.match(raw)
-            if header:
-                parts = [_unquote(p.strip()) for p in header.group(2).split(".")]
-                if parts == ["call"] and header.group(1) == "[[":
-                    current = _Table(lineno)
-                    calls.append(current)
-                elif parts == ["run"]:
-                    current = run = _Table(lineno)
-                elif parts[0] == "call" and calls and len(parts) > 1:
-                    calls[-1].keys.setdefault(parts[1], (lineno, 1))
-                    current = None  # keys of a sub-table belong to it, not to the call
-                else:
-                    top.keys.setdefault(parts[0], (lineno, 1))
-                    current = None
-                continue
-            key = _KEY.match(raw)
-            if key and current is not None:
-                current.keys.setdefault(_unquote(key.group(1)), (lineno, key.start(1) + 1))
-            for quote in ('"""', "'''"):
-                if raw.count(quote) % 2 == 1:
-                    in_string = quote
-                    break
-        return cls(top, run, calls)
+# -- showing user values in messages --------------------------------------------------------------
 
 
-# -- reading and parsing ---------------------------------------------------------------------
+def _one_line(text: str) -> str:
+    """Escape control characters: one problem stays one line, and cannot drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
-def read_source(path: str) -> tuple[bytes, str]:
-    """The bytes of a schedule and the name to show for it (``-`` is stdin)."""
-    if path == STDIN:
-        return sys.stdin.buffer.read(), STDIN_NAME
-    p = Path(path)
-    try:
-        if p.is_dir():
-            raise ScheduleError(path, [Problem(path, 0, None, "is a directory, not a schedule")])
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            msg = f"file is {size} bytes; schedules over {MAX_BYTES} bytes are refused"
-            raise ScheduleError(path, [Problem(path, 0, None, msg)])
-        return p.read_bytes(), path
-    except FileNotFoundError:
-        raise ScheduleError(path, [Problem(path, 0, None, "no such file")]) from None
-    except PermissionError:
-        raise ScheduleError(path, [Problem(path, 0, None, "permission denied")]) from None
-    except OSError as exc:
-        raise ScheduleError(path, [Problem(path, 0, None, exc.strerror or str(exc))]) from None
+#: what would break a line or drive a terminal: C0 and C1 controls (ESC among them, category
+#: Cc), line and paragraph separators (Zl, Zp), bidirectional overrides and isolates
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def _decode(data: bytes, path: str) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        msg = f"invalid UTF-8 (byte 0x{data[exc.start]:02x}); a schedule must be UTF-8 text"
-        raise ScheduleError(path, [Problem(path, line, col, msg)]) from None
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
-_TOML_POS = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$")
+def _q(text: str) -> str:
+    """A user-given name, quoted for a message."""
+    return f"'{_clip(_one_line(text))}'"
 
 
-def _deepest_line(text: str) -> int:
-    depth, best, best_line = 0, -1, 1
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        for ch in raw:
-            if ch in "[{":
-                depth += 1
-                if depth > best:
-                    best, best_line = depth, lineno
-            elif ch in "]}":
-                depth -= 1
-    return best_line
-
-
-def _parse_toml(text: str, path: str) -> dict[str, Any]:
-    import tomllib
-
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        m = _TOML_POS.match(msg)
-        if m:
-            problem = Problem(path, int(m.group(2)), int(m.group(3)), f"invalid TOML: {m.group(1)}")
-        else:
-            end = msg.replace(" (at end of document)", "")
-            problem = Problem(path, text.count("\n") + 1, None, f"invalid TOML: {end}")
-        raise ScheduleError(path, [problem]) from None
-    except RecursionError:
-        line = _deepest_line(text)
-        problem = Problem(path, line, None, "nesting too deep for the TOML parser")
-        raise ScheduleError(path, [problem]) from None
-    except ValueError as exc:  # int() refuses integers of more than 4300 digits
-        m = re.search(r"\d{1000,}", text)
-        line = text.count("\n", 0, m.start()) + 1 if m else 1
-        problem = Problem(path, line, None, f"number too large: {exc}")
-        raise ScheduleError(path, [problem]) from None
-
-
-# -- validation --------------------------------------------------------------------------------
+def _show(value: Any) -> str:
+    """A value as it was written in TOML (short), for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        # str() refuses over 4300 digits; such a number means nothing to a reader anyway
+        return str(value) if value.bit_length() <= 256 else "a huge integer"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return _q(value)
+    if isinstance(value, datetime | date | dtime):
+        return value.isoformat()
+    return _type_name(value)
 
 
 def _type_name(value: Any) -> str:
@@ -191,9 +104,344 @@ def _type_name(value: Any) -> str:
         return "an array"
     if isinstance(value, dict):
         return "a table"
-    if isinstance(value, datetime | date | dtime):
-        return "a date/time"
+    if isinstance(value, datetime):
+        return "a date-time"
+    if isinstance(value, date):
+        return "a date"
+    if isinstance(value, dtime):
+        return "a time"
     return type(value).__name__
+
+
+def _out_of_range(value: Any) -> bool:
+    """Whether an integer outside TOML's 64-bit range is anywhere in value (walked, not recursed:
+    arrays may be nested as deep as the parser allows)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        kind = type(v)  # exact types: the parsers make no subclasses, and bool is not int here
+        if kind is int:
+            if not INT_MIN <= v <= INT_MAX:
+                return True
+        elif kind is list:
+            stack.extend(v)
+        elif kind is dict:
+            stack.extend(v.values())
+    return False
+
+
+# -- locating keys ---------------------------------------------------------------------------
+
+_PART = r"""(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[A-Za-z0-9_-]+)"""
+_KEY = re.compile(rf"[ \t]*({_PART})[ \t]*[.=]")
+_HEADER = re.compile(rf"[ \t]*(\[\[?)[ \t]*({_PART}(?:[ \t]*\.[ \t]*{_PART})*)[ \t]*\]")
+_PARTS = re.compile(_PART)
+# What moves the scanner's state within a line; everything else is skipped in bulk.
+_TOKENS = r"""(?P<ml>\"\"\"|''')|(?P<str>"(?:[^"\\\n]|\\.)*"|'[^'\n]*')|(?P<comment>\#)"""
+_TOKEN = re.compile(_TOKENS + r"|(?P<open>[\[{])|(?P<close>[\]}])")
+_TOKEN_COMMA = re.compile(_TOKENS + r"|(?P<open>[\[{])|(?P<close>[\]}])|(?P<comma>,)")
+
+
+def _unquote(key: str) -> str:
+    if key[:1] == '"' and "\\" in key:  # escapes: let tomllib read them as it did the file
+        import tomllib
+
+        try:
+            return next(iter(tomllib.loads(f"{key} = 0")))
+        except (tomllib.TOMLDecodeError, ValueError):
+            return key[1:-1]
+    return key[1:-1] if key[:1] in "\"'" else key
+
+
+def _ml_end(line: str, start: int, quote: str) -> int:
+    """Where the multi-line string closed by ``quote`` ends in line (from start), or -1."""
+    pos = start
+    while True:
+        i = line.find(quote, pos)
+        if i < 0:
+            return -1
+        backslashes = 0
+        while quote == '"""' and i - backslashes - 1 >= start and line[i - backslashes - 1] == "\\":
+            backslashes += 1
+        if backslashes % 2:  # an escaped quote: keep looking
+            pos = i + 1
+            continue
+        end = i + 3
+        extra = 0  # up to two more quotes belong to the content: """a""""
+        while extra < 2 and end < len(line) and line[end] == quote[0]:
+            end, extra = end + 1, extra + 1
+        return end
+
+
+@dataclass
+class _Table:
+    line: int
+    col: int | None = None
+    keys: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def at(self, key: str) -> tuple[int, int | None]:
+        return self.keys.get(key, (self.line, self.col))
+
+    @property
+    def where(self) -> tuple[int, int | None]:
+        return (self.line, self.col)
+
+
+class _LazyTable(_Table):
+    """A table whose line is known, and whose keys are found only when a problem needs them.
+
+    ``entry`` is the index of a ``[[call]]``, or None for ``[run]``.
+    """
+
+    def __init__(self, line: int, checker: _Checker, entry: int | None) -> None:
+        super().__init__(line)
+        self._checker = checker
+        self._entry = entry
+
+    def _table(self) -> _Table:
+        index = self._checker.index
+        if self._entry is None:
+            return index.run or _Table(index.top.at("run")[0])
+        if self._entry < len(index.calls):
+            return index.calls[self._entry]
+        return _Table(self.line)
+
+    def at(self, key: str) -> tuple[int, int | None]:
+        return self._table().at(key)
+
+    @property
+    def where(self) -> tuple[int, int | None]:
+        return self._table().where
+
+
+def _header_lines(text: str) -> list[int]:
+    """The lines of ``[[call]]`` headers written alone on a line, as generated files have them."""
+    lines, line, pos = [], 1, 0
+    for m in re.finditer(r"^\[\[call\]\]$", text, re.M):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        lines.append(line)
+    return lines
+
+
+@dataclass
+class _Index:
+    """Where things are in the text: good enough for messages, never used for values.
+
+    Lines are split on "\\n" only, as TOML (and tomllib's line numbers) count them.
+    """
+
+    top: _Table
+    run: _Table | None
+    calls: list[_Table]
+    deepest: tuple[int, int]  # where the most deeply nested [ or { opens
+
+    @classmethod
+    def scan(cls, text: str) -> _Index:
+        top = _Table(1)
+        run: _Table | None = None
+        calls: list[_Table] = []
+        current: _Table | None = top  # the table whose keys start lines now
+        in_ml: str | None = None  # the closing quotes of the multi-line string we are in
+        # open [ and {, each with the call table it is (an element of an inline `call = [...]`),
+        # or "call" for that array itself
+        stack: list[tuple[str, _Table | str | None]] = []
+        deepest, depth_max = (1, 1), 0
+        expect_call_array = False
+        expect_key = False  # just after `{` or `,` of an inline call table
+        for lineno, line in enumerate(text.split("\n"), 1):
+            line = line.removesuffix("\r")
+            pos = 0
+            if in_ml:
+                end = _ml_end(line, 0, in_ml)
+                if end < 0:
+                    continue
+                in_ml, pos = None, end
+            elif not stack:
+                header = _HEADER.match(line)
+                if header:
+                    found = list(_PARTS.finditer(line, header.start(2), header.end(2)))
+                    parts = [_unquote(p.group()) for p in found]
+                    first = (lineno, found[0].start() + 1)
+                    second = (lineno, found[1].start() + 1) if len(found) > 1 else first
+                    current = None  # keys of a sub-table belong to it, not to the call
+                    if parts == ["call"] and header.group(1) == "[[":
+                        current = _Table(lineno)
+                        calls.append(current)
+                    elif parts[0] == "call" and calls and len(parts) > 1:
+                        calls[-1].keys.setdefault(parts[1], second)  # [call.kwargs]
+                    elif parts[0] == "run" and header.group(1) == "[":
+                        top.keys.setdefault("run", first)
+                        run = run or _Table(lineno)
+                        if len(parts) == 1:
+                            current = run
+                        else:
+                            run.keys.setdefault(parts[1], second)  # [run.x]
+                    else:
+                        top.keys.setdefault(parts[0], first)
+                    pos = header.end()
+                else:
+                    key = _KEY.match(line)
+                    if key:
+                        name = _unquote(key.group(1))
+                        if current is not None:
+                            current.keys.setdefault(name, (lineno, key.start(1) + 1))
+                        expect_call_array = current is top and name == "call"
+                        pos = key.end()
+            while True:
+                owner = stack[-1][1] if stack else None
+                if expect_key and isinstance(owner, _Table):
+                    key = _KEY.match(line, pos)
+                    if key:
+                        owner.keys.setdefault(_unquote(key.group(1)), (lineno, key.start(1) + 1))
+                        pos = key.end()
+                expect_key = False
+                # commas matter only between the keys of an inline call table
+                token = (_TOKEN_COMMA if isinstance(owner, _Table) else _TOKEN).search(line, pos)
+                if token is None or token.lastgroup == "comment":
+                    break
+                pos = token.end()
+                kind = token.lastgroup
+                if kind == "ml":
+                    end = _ml_end(line, pos, token.group())
+                    if end < 0:
+                        in_ml = token.group()
+                        break
+                    pos = end
+                elif kind == "open":
+                    owner = None
+                    if token.group() == "[" and not stack and expect_call_array:
+                        owner = "call"
+                    elif token.group() == "{" and len(stack) == 1 and stack[0][1] == "call":
+                        owner = _Table(lineno, token.start() + 1)
+                        calls.append(owner)
+                        expect_key = True
+                    stack.append((token.group(), owner))
+                    if len(stack) > depth_max:
+                        depth_max, deepest = len(stack), (lineno, token.start() + 1)
+                elif kind == "close":
+                    if stack:
+                        stack.pop()
+                elif kind == "comma":
+                    expect_key = True
+                expect_call_array = False
+            expect_call_array = False  # a value starts on its key's line
+        return cls(top, run, calls, deepest)
+
+
+# -- reading and parsing ---------------------------------------------------------------------
+
+
+def _too_big(path: str, size: int) -> ScheduleError:
+    msg = f"file is over {MAX_BYTES} bytes ({size}); a schedule that large is refused"
+    return ScheduleError(path, [Problem(path, 0, None, msg)])
+
+
+def _read_limited(stream: BinaryIO, path: str) -> bytes:
+    # Bounded: /dev/zero, or an endless pipe, has no size to check beforehand.
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise _too_big(path, len(data))
+    return data
+
+
+def read_source(path: str) -> tuple[bytes, str]:
+    """The bytes of a schedule and the name to show for it (``-`` is stdin)."""
+    if path == STDIN:
+        return _read_limited(sys.stdin.buffer, STDIN_NAME), STDIN_NAME
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise ScheduleError(path, [Problem(path, 0, None, "is a directory, not a schedule")])
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise _too_big(path, size)
+        with p.open("rb") as f:
+            return _read_limited(f, path), path
+    except FileNotFoundError:
+        raise ScheduleError(path, [Problem(path, 0, None, "no such file")]) from None
+    except PermissionError:
+        raise ScheduleError(path, [Problem(path, 0, None, "permission denied")]) from None
+    except OSError as exc:
+        raise ScheduleError(path, [Problem(path, 0, None, exc.strerror or str(exc))]) from None
+    except ValueError as exc:  # a NUL in the path (from the API; argv cannot hold one)
+        raise ScheduleError(path, [Problem(path, 0, None, str(exc))]) from None
+
+
+def _decode(data: bytes, path: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # positions below are then those an editor shows, after the BOM
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            msg = "this is UTF-16 text (it starts with a UTF-16 BOM); a schedule must be UTF-8"
+            raise ScheduleError(path, [Problem(path, 1, 1, msg)]) from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        # a column counts characters, like tomllib's; everything before exc.start is valid UTF-8
+        col = len(data[line_start : exc.start].decode("utf-8")) + 1
+        msg = f"invalid UTF-8 (byte 0x{data[exc.start]:02x}); a schedule must be UTF-8 text"
+        raise ScheduleError(path, [Problem(path, line, col, msg)]) from None
+
+
+_TOML_POS = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$", re.DOTALL)
+_BIG_INT = re.compile(r"(?<![\w.])[+-]?[0-9](?:_?[0-9]){4000,}")
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _parse_toml(text: str, path: str) -> tuple[dict[str, Any], bool]:
+    """The document, and whether the fast path read it (else tomllib did)."""
+    from .fastparse import parse as fast_parse
+
+    nul = text.find("\x00")
+    if nul >= 0:  # tomllib would say "Expected newline": name the real cause
+        line, col = _position(text, nul)
+        problem = Problem(path, line, col, "NUL byte: a schedule must be text, not binary data")
+        raise ScheduleError(path, [problem])
+    doc = fast_parse(text)
+    if doc is not None:
+        return doc, True
+    if len(text) > TOMLLIB_MAX_CHARS:
+        msg = (
+            f"schedule of {len(text)} characters: one over {TOMLLIB_MAX_CHARS} must be in the "
+            "simple generated form ([run], then [[call]] tables of one `key = value` line each, "
+            "JSON-compatible values), and this one is not"
+        )
+        raise ScheduleError(path, [Problem(path, 0, None, msg)])
+    return _tomllib(text, path), False
+
+
+def _tomllib(text: str, path: str) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = _one_line(str(exc))
+        m = _TOML_POS.match(msg)
+        if m:
+            problem = Problem(path, int(m.group(2)), int(m.group(3)), f"invalid TOML: {m.group(1)}")
+        else:
+            end = msg.replace(" (at end of document)", "")
+            problem = Problem(path, text.count("\n") + 1, None, f"invalid TOML: {end}")
+        raise ScheduleError(path, [problem]) from None
+    except RecursionError:
+        line, col = _Index.scan(text).deepest
+        problem = Problem(path, line, col, "nesting too deep for the TOML parser")
+        raise ScheduleError(path, [problem]) from None
+    except ValueError:  # int() refuses integers of more than 4300 digits
+        m = _BIG_INT.search(text)
+        line, col = _position(text, m.start()) if m else (1, None)
+        msg = "integer too large: TOML integers are 64-bit (up to 9223372036854775807)"
+        raise ScheduleError(path, [Problem(path, line, col, msg)]) from None
+
+
+# -- validation --------------------------------------------------------------------------------
 
 
 def _human_duration(seconds: float) -> str:
@@ -211,59 +459,80 @@ def _human_duration(seconds: float) -> str:
 class _Checker:
     """Validates one parsed document; records problems instead of stopping at the first."""
 
-    def __init__(self, path: str, index: _Index, registry: Registry, now: float) -> None:
+    def __init__(self, path: str, text: str, registry: Registry, now: float, *, fast: bool) -> None:
         self.path = path
-        self.index = index
+        self.text = text
+        # Positions cost a scan of the text; a big generated schedule read by the fast path is
+        # scanned only when there is a problem to report.
+        self._index = None if fast else _Index.scan(text)
         self.registry = registry
         self.now = now
         self.problems: list[Problem] = []
+        self.arg_checks: dict[tuple[str, int, tuple[str, ...]], str | None] = {}
+
+    @property
+    def index(self) -> _Index:
+        if self._index is None:
+            self._index = _Index.scan(self.text)
+        return self._index
+
+    def call_tables(self, n: int) -> list[_Table]:
+        """Where each of the n entries of ``call`` is, in order."""
+        if self._index is None:
+            # The fast path's form: every [[call]] header is a line of its own, nothing else is.
+            lines = _header_lines(self.text)
+            if len(lines) == n:
+                return [_LazyTable(line, self, i) for i, line in enumerate(lines)]
+        tables = self.index.calls
+        if len(tables) != n:  # the scanner lost track: point at `call =` for all
+            return [_Table(self.index.top.at("call")[0]) for _ in range(n)]
+        return tables
 
     def error(self, where: tuple[int, int | None], message: str) -> None:
-        self.problems.append(Problem(self.path, where[0], where[1], message))
+        self.problems.append(Problem(self.path, where[0], where[1], _one_line(message)))
 
     def number(
         self, table: _Table, key: str, value: Any, *, minimum: float = 0.0, strict: bool = False
     ) -> float | None:
         """A finite number >= minimum (> when strict), or None after recording why not."""
-        where = table.at(key)
+        why = None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.error(where, f"'{key}' must be a number of seconds, not {_type_name(value)}")
-            return None
-        try:
-            number = float(value)
-        except OverflowError:
-            self.error(where, f"'{key}' is out of range")
-            return None
-        if not math.isfinite(number):
-            self.error(where, f"'{key}' must be finite, not {value!r}")
-            return None
-        if number < minimum or (strict and number == minimum):
+            why = f"'{key}' must be a number of seconds, not {_type_name(value)}"
+        elif isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+            why = f"'{key}' = {_show(value)} is out of range: TOML integers are 64-bit"
+        elif not math.isfinite(value):
+            why = f"'{key}' must be finite, not {_show(value)}"
+        elif value < minimum or (strict and value == minimum):
             op = ">" if strict else ">="
-            self.error(where, f"'{key}' must be {op} {minimum:g}, not {value!r}")
+            why = f"'{key}' must be {op} {minimum:g}, not {_show(value)}"
+        elif value > MAX_SECONDS and not (key == "at" and value > TIMESTAMP_LIKE):
+            why = f"'{key}' = {_show(value)} is too long: at most {MAX_SECONDS:g} seconds"
+        if why:
+            self.error(table.at(key), why)  # located only now: finding keys costs a scan
             return None
-        return number
+        return float(value)
 
     # [run] ------------------------------------------------------------------------------------
     def run_config(self, raw: Any) -> RunConfig:
-        table = self.index.run or _Table(self.index.top.at("run")[0])
+        table = _LazyTable(0, self, None)
         if not isinstance(raw, dict):
             self.error(self.index.top.at("run"), "'run' must be a table ([run])")
             return RunConfig()
         for key in raw:
             if key not in RUN_KEYS:
-                hint = suggest(key, RUN_KEYS)
-                self.error(table.at(key), f"unknown key '{key}' in [run]{hint}")
+                self.error(table.at(key), f"unknown key {_q(key)} in [run]{suggest(key, RUN_KEYS)}")
         loop = LoopImpl.ASYNCIO
         if "loop" in raw:
             value = raw["loop"]
             choices = [e.value for e in LoopImpl]
-            if value in choices:
+            if isinstance(value, str) and value in choices:
                 loop = LoopImpl(value)
             else:
-                hint = suggest(str(value), choices) if isinstance(value, str) else ""
+                hint = suggest(value, choices) if isinstance(value, str) else ""
                 self.error(
                     table.at("loop"),
-                    f"'loop' must be one of {', '.join(map(repr, choices))}, not {value!r}{hint}",
+                    f"'loop' must be one of {', '.join(map(repr, choices))}, "
+                    f"not {_show(value)}{hint}",
                 )
         plugins: tuple[str, ...] = ()
         if "plugins" in raw:
@@ -281,55 +550,60 @@ class _Checker:
 
     # [[call]] ---------------------------------------------------------------------------------
     def calls(self, raw: Any) -> list[Call]:
-        where_call = self.index.top.at("call")
         if raw is None:
             self.error((1, None), "no [[call]] entries: nothing to schedule")
             return []
         if isinstance(raw, dict):
-            line = self.index.top.at("call")
-            self.error(line, "'call' must be an array of tables: write [[call]], not [call]")
+            self.error(
+                self.index.top.at("call"),
+                "'call' must be an array of tables: write [[call]], not [call]",
+            )
             return []
         if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
-            self.error(where_call, "'call' must be an array of tables ([[call]] entries)")
+            self.error(
+                self.index.top.at("call"), "'call' must be an array of tables ([[call]] entries)"
+            )
             return []
         if not raw:
-            self.error(where_call, "no [[call]] entries: nothing to schedule")
+            self.error(self.index.top.at("call"), "no [[call]] entries: nothing to schedule")
             return []
-        tables = self.index.calls
-        if len(tables) != len(raw):  # written as an inline array: point at `call =` for all
-            tables = [_Table(where_call[0]) for _ in raw]
+        tables = self.call_tables(len(raw))
         counters: dict[str, int] = {}
         seen: dict[str, int] = {}
         built: list[tuple[Call, _Table]] = []
         for entry, table in zip(raw, tables, strict=True):
-            call = self.call(entry, table, counters)
-            if call is None:
+            name, call = self.call(entry, table, counters)
+            if name is None:
                 continue
-            if call.name in seen:
+            if name in seen:
                 self.error(
                     table.at("name"),
-                    f"duplicate name '{call.name}' (first used by the [[call]] on line "
-                    f"{seen[call.name]})",
+                    f"duplicate name {_q(name)} (first used by the [[call]] on line {seen[name]})",
                 )
                 continue
-            seen[call.name] = table.line
-            built.append((call, table))
+            seen[name] = table.line
+            if call is not None:
+                built.append((call, table))
         self.entry_references(built, list(seen))
         return [c for c, _ in built]
 
-    def call(self, d: dict[str, Any], table: _Table, counters: dict[str, int]) -> Call | None:
+    def call(
+        self, d: dict[str, Any], table: _Table, counters: dict[str, int]
+    ) -> tuple[str | None, Call | None]:
+        """The entry's name (when it has one, valid or not) and the Call (when valid)."""
         before = len(self.problems)
         for key in d:
             if key not in CALL_KEYS:
-                self.error(table.at(key), f"unknown key '{key}' in [[call]]{suggest(key, CALL_KEYS)}")
+                hint = suggest(key, CALL_KEYS)
+                self.error(table.at(key), f"unknown key {_q(key)} in [[call]]{hint}")
 
         timing = [k for k in TIMING_KEYS if k in d]
         kind: Kind | None = None
-        offset = 0.0
+        offset = first = 0.0
         wall_at: datetime | None = None
         if not timing:
             self.error(
-                (table.line, None),
+                table.where,
                 "[[call]] needs exactly one of: soon = true, later = SECONDS, at = TIME",
             )
         elif len(timing) > 1:
@@ -343,54 +617,57 @@ class _Checker:
             value = d[timing[0]]
             if kind is Kind.SOON:
                 if value is not True:
-                    self.error(table.at("soon"), f"'soon' must be true, not {value!r}")
+                    self.error(table.at("soon"), f"'soon' must be true, not {_show(value)}")
             elif kind is Kind.LATER:
-                offset = self.number(table, "later", value) or 0.0
+                offset = first = self.number(table, "later", value) or 0.0
             else:
                 offset, wall_at = self.at(table, value)
+                first = offset if wall_at is None else max(0.0, wall_at.timestamp() - self.now)
 
-        callback = d.get("callback")
-        spec = None
-        if callback is None:
-            self.error((table.line, None), "[[call]] needs 'callback' (see `timerctl callbacks`)")
-        elif not isinstance(callback, str):
-            self.error(table.at("callback"), f"'callback' must be a string, not {_type_name(callback)}")
-        else:
-            try:
-                spec = self.registry.get(callback)
-            except PluginError as exc:
-                self.error(table.at("callback"), str(exc))
-            else:
-                if spec is None:
-                    self.error(table.at("callback"), self.registry.unknown_message(callback))
+        spec = self.callback(d, table)
 
         args = d.get("args", [])
         if not isinstance(args, list):
             self.error(table.at("args"), f"'args' must be an array, not {_type_name(args)}")
             args = []
+        elif _out_of_range(args):
+            self.error(table.at("args"), "'args' holds an integer out of TOML's 64-bit range")
+            args = []
         kwargs = d.get("kwargs", {})
         if not isinstance(kwargs, dict):
             self.error(table.at("kwargs"), f"'kwargs' must be a table, not {_type_name(kwargs)}")
             kwargs = {}
+        elif _out_of_range(kwargs):
+            self.error(table.at("kwargs"), "'kwargs' holds an integer out of TOML's 64-bit range")
+            kwargs = {}
         if spec is not None:
-            why = spec.check_args(args, kwargs)
+            # Binding depends only on how many arguments and which keywords: checked once per
+            # shape, not once per entry of a 100,000-entry schedule.
+            shape = (spec.name, len(args), tuple(kwargs))
+            if shape not in self.arg_checks:
+                self.arg_checks[shape] = spec.check_args(args, kwargs)
+            why = self.arg_checks[shape]
             if why:
                 key = "kwargs" if "kwargs" in d else "args" if "args" in d else "callback"
                 self.error(table.at(key), f"bad arguments for '{spec.name}': {why}")
 
-        repeat = self.repeat(d, table, offset)
+        repeat = self.repeat(d, table, first)
 
         name = d.get("name")
-        if name is not None and (not isinstance(name, str) or not name.strip()):
-            self.error(table.at("name"), "'name' must be a non-empty string")
-            name = None
+        if name is not None:
+            if not isinstance(name, str) or not name.strip():
+                self.error(table.at("name"), "'name' must be a non-empty string")
+                name = None
+            elif _CONTROLS.search(name):
+                # a name is a column of the output: a newline or an escape sequence would break it
+                self.error(table.at("name"), f"'name' must not hold control characters: {_q(name)}")
         if kind is not None:
             counters[kind.value] = counters.get(kind.value, 0) + 1
             if name is None:
                 name = f"{kind.value}#{counters[kind.value]}"
         if len(self.problems) > before or kind is None or spec is None or name is None:
-            return None
-        return Call(
+            return name, None
+        call = Call(
             name=name,
             kind=kind,
             callback=spec.name,
@@ -401,43 +678,84 @@ class _Checker:
             repeat=repeat,
             line=table.line,
         )
+        return name, call
+
+    def callback(self, d: dict[str, Any], table: _Table) -> Any:
+        """The CallbackSpec the entry names, or None after recording why not."""
+        name = d.get("callback")
+        if name is None:
+            self.error(table.where, "[[call]] needs 'callback' (see `timerctl callbacks`)")
+            return None
+        if not isinstance(name, str):
+            self.error(table.at("callback"), f"'callback' must be a string, not {_type_name(name)}")
+            return None
+        try:
+            spec = self.registry.get(name)
+        except PluginError as exc:
+            self.error(table.at("callback"), str(exc))
+            return None
+        if spec is None:
+            if name.isprintable() and len(name) <= 60:
+                message = self.registry.unknown_message(name)
+            else:
+                message = f"unknown callback {_q(name)}{suggest(name, self.registry.names())}"
+            self.error(table.at("callback"), message)
+        return spec
 
     def at(self, table: _Table, value: Any) -> tuple[float, datetime | None]:
         """A numeric ``at`` is seconds after t0; a date-time is a wall-clock moment."""
-        where = table.at("at")
-        if isinstance(value, datetime):
-            moment = value if value.tzinfo else value.astimezone()  # naive: local time zone
-        elif isinstance(value, dtime):
-            if value.tzinfo is not None:
-                self.error(where, "'at' time of day must be a local time without an offset")
+        if isinstance(value, str):
+            self.error(
+                table.at("at"),
+                "'at' must be a number of seconds or a TOML date-time/time, not a string: "
+                "write it without quotes (at = 12:30:00, at = 2026-11-26T12:00:00Z)",
+            )
+            return 0.0, None
+        if isinstance(value, datetime | dtime):
+            try:
+                moment = self._moment(value)
+            except (OverflowError, ValueError, OSError):  # year 1 or 9999 in the local zone
+                self.error(table.at("at"), f"'at' = {_show(value)} is out of range")
                 return 0.0, None
-            now = datetime.fromtimestamp(self.now).astimezone()
-            moment = datetime.combine(now.date(), value).astimezone()
-            if moment.timestamp() <= self.now:
-                moment = datetime.combine(now.date() + timedelta(days=1), value).astimezone()
-            return 0.0, moment
         elif isinstance(value, date):
-            self.error(where, f"'at' = {value.isoformat()} is a date without a time of day")
+            self.error(
+                table.at("at"),
+                f"'at' = {_show(value)} is a date without a time of day "
+                f"(write {value.isoformat()}T00:00:00 for midnight, local time)",
+            )
             return 0.0, None
         else:
             number = self.number(table, "at", value)
-            if number is not None and number > 1e8:
+            if number is not None and number > TIMESTAMP_LIKE:
                 # Loop time is not wall time; a Unix timestamp here would mean decades.
                 self.error(
-                    where,
-                    f"'at' = {value!r} looks like a Unix timestamp; a number is seconds after "
-                    "the run starts: write a TOML date-time (at = 2026-11-26T12:00:00Z) instead",
+                    table.at("at"),
+                    f"'at' = {_show(value)} looks like a Unix timestamp; a number is seconds "
+                    "after the run starts: write a TOML date-time (at = 2026-11-26T12:00:00Z) "
+                    "instead",
                 )
                 return 0.0, None
             return number or 0.0, None
         ahead = moment.timestamp() - self.now
         if ahead < 0:
             self.error(
-                where,
-                f"'at' = {moment.isoformat()} is {_human_duration(-ahead)} in the past",
+                table.at("at"),
+                f"'at' = {_show(value)} is {_human_duration(-ahead)} in the past "
+                f"(now is {datetime.fromtimestamp(self.now).astimezone().isoformat()})",
             )
             return 0.0, None
         return 0.0, moment
+
+    def _moment(self, value: datetime | dtime) -> datetime:
+        """The aware wall-clock moment an ``at`` date-time or time of day means."""
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.astimezone()  # naive: local time zone
+        # TOML has no time of day with an offset: this is a local time, next occurrence
+        today = datetime.fromtimestamp(self.now).astimezone().date()
+        moment = datetime.combine(today, value).astimezone()
+        if moment.timestamp() <= self.now:
+            moment = datetime.combine(today + timedelta(days=1), value).astimezone()
+        return moment
 
     def repeat(self, d: dict[str, Any], table: _Table, first: float) -> Repeat | None:
         present = [k for k in REPEAT_KEYS if k in d]
@@ -449,8 +767,10 @@ class _Checker:
         count = None
         if "count" in d:
             value = d["count"]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                self.error(table.at("count"), f"'count' must be a whole number >= 1, not {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT_MAX:
+                self.error(
+                    table.at("count"), f"'count' must be a whole number >= 1, not {_show(value)}"
+                )
             else:
                 count = value
         until = self.number(table, "until", d["until"]) if "until" in d else None
@@ -463,13 +783,13 @@ class _Checker:
         if "mode" in d:
             value = d["mode"]
             choices = [m.value for m in Mode]
-            if value in choices:
+            if isinstance(value, str) and value in choices:
                 mode = Mode(value)
             else:
                 hint = suggest(value, choices) if isinstance(value, str) else ""
                 self.error(
                     table.at("mode"),
-                    f"'mode' must be 'fixed-rate' or 'fixed-delay', not {value!r}{hint}",
+                    f"'mode' must be 'fixed-rate' or 'fixed-delay', not {_show(value)}{hint}",
                 )
         jitter = self.number(table, "jitter", d["jitter"]) if "jitter" in d else 0.0
         if every is None or jitter is None:
@@ -482,20 +802,26 @@ class _Checker:
             spec = self.registry.get(call.callback)
             if spec is None or not spec.entry_params:
                 continue
-            import inspect
-
             try:
                 bound = inspect.signature(spec.func).bind(*call.args, **call.kwargs)
             except (TypeError, ValueError):
                 continue
             for param in spec.entry_params:
-                target = bound.arguments.get(param)
-                if isinstance(target, str) and target not in names:
-                    key = "kwargs" if param in call.kwargs else "args"
+                if param not in bound.arguments:
+                    continue
+                target = bound.arguments[param]
+                key = "kwargs" if param in call.kwargs else "args"
+                if not isinstance(target, str):
+                    self.error(
+                        table.at(key),
+                        f"'{call.callback}' takes the name of an entry (a string), "
+                        f"not {_show(target)}",
+                    )
+                elif target not in names:
                     self.error(
                         table.at(key),
                         f"'{call.callback}' names no entry of this schedule: "
-                        f"'{target}'{suggest(target, names)}",
+                        f"{_q(target)}{suggest(target, names)}",
                     )
 
 
@@ -507,14 +833,13 @@ def load_text(
     now: float | None = None,
 ) -> Schedule:
     """Validate TOML text into a Schedule, or raise ScheduleError with every problem found."""
-    doc = _parse_toml(text, path)
-    index = _Index.scan(text)
-    checker = _Checker(path, index, registry, time.time() if now is None else now)
+    doc, fast = _parse_toml(text, path)
+    checker = _Checker(path, text, registry, time.time() if now is None else now, fast=fast)
     for key in doc:
         if key not in TOP_KEYS:
             checker.error(
-                index.top.at(key),
-                f"unknown top-level key '{key}'{suggest(key, TOP_KEYS)} "
+                checker.index.top.at(key),
+                f"unknown top-level key {_q(key)}{suggest(key, TOP_KEYS)} "
                 "(a schedule has [run] and [[call]] tables)",
             )
     run = checker.run_config(doc["run"]) if "run" in doc else RunConfig()
@@ -525,6 +850,7 @@ def load_text(
 
 
 def load_bytes(data: bytes, path: str, **kw: Any) -> Schedule:
+    """Decode (UTF-8, an optional BOM) and validate a schedule; ScheduleError if invalid."""
     return load_text(_decode(data, path), path, **kw)
 
 

@@ -1,0 +1,87 @@
+"""The fast parser never disagrees with tomllib: it reads a document the same or gives up."""
+
+import math
+import tomllib
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from timerctl.fastparse import parse
+
+scalar_text = st.one_of(
+    st.integers(-10**30, 10**30).map(str),
+    st.sampled_from(["0", "-0", "+1", "1_000", "01", "1__0", "0x1F", "0o7", "0b1", "1e5", "1E-2",
+                     "1.5", "-0.0", "1_0.2_5", "1.", ".5", "1e", "inf", "-nan", "true", "false",
+                     "truex", "1979-05-27", "12:30:00", "1979-05-27T07:32:00Z", "3.14e+1_0"]),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.text(st.characters(codec="utf-8"), max_size=8).map(
+        lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'),
+    st.text(max_size=8).map(lambda s: "'" + s + "'"),
+    st.sampled_from(['"a\\tb"', '"\\u00e9"', '"\\U0001F600"', '"\\x41"', '"\\/"', '"\\ud800"',
+                     "'''x'''", '"""y"""', '"unterminated', "'it''s'", '"a" "b"', '""']),
+)
+value_text = st.recursive(
+    scalar_text,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]"),
+        st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + ",]"),
+        st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_-]{0,4}", fullmatch=True), inner,
+                        max_size=3).map(
+            lambda d: "{" + ", ".join(f"{k} = {v}" for k, v in d.items()) + "}"),
+    ),
+    max_leaves=8,
+)
+key = st.sampled_from(["later", "soon", "name", "args", "kwargs", "x", "a-b", "1", '"q"', "a.b"])
+line = st.one_of(
+    st.tuples(key, value_text, st.sampled_from(["", "  # c", "#", " x"])).map(
+        lambda t: f"{t[0]} = {t[1]}{t[2]}"),
+    st.sampled_from(["[[call]]", "[run]", "[[call]] # x", "[call]", "[[ call ]]", "[run.x]",
+                     "", "   ", "# comment", "[[call]", "\tlater = 1", "a = 1\r", "x = \x01"]),
+)
+
+
+def same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) ==
+                                                    math.copysign(1, b))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(line, max_size=12))
+def test_fast_parse_agrees_with_tomllib_or_gives_up(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    fast = parse(text)
+    try:
+        expected = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+        assert fast is None, text  # never accepts what tomllib rejects
+        return
+    if fast is not None:
+        assert same(fast, expected), text
+
+
+def test_reads_what_generated_schedules_look_like() -> None:
+    text = ('# generated\n[run]\nloop = "asyncio"\n\n'
+            '[[call]]\nlater = 1\nargs = [1, "a", [2.5, true]]\n'
+            '[[call]]\nsoon = true\ncallback = "echo"\nname = "caf\u00e9 \\"q\\""\n')
+    assert parse(text) == tomllib.loads(text)
+    assert parse(text) is not None
+
+
+GIVE_UP = [
+    '[[call]]\nat = 12:30:00\n', '[[call]]\nargs = [\n1]\n', 'x = 1\n[[call]]\n', '[call]\n',
+    '[[call]]\nkwargs.sep = ","\n', '[[call]]\nlater = 1\nlater = 2\n', '[[call]]\nargs = [null]\n',
+    '[[call]]\nkwargs = {"a": 1}\n', '[[call]]\n"later":1\n', '[[call]]\nlater = NaN\n',
+    '[[call]]\nname = "a\\/b"\n', '[[call]]\nlater = 1 # c\n', '[[call]]\n  later = 1\n',
+    '[[call]]\n[[call]]\nlater = 1\n',
+]
+
+
+def test_gives_up_on_what_it_does_not_cover() -> None:
+    for text in GIVE_UP:
+        assert parse(text) is None, text
