@@ -252,7 +252,6 @@ def test_load_plugin_needs_a_name(fresh: Registry, module: str) -> None:
         fresh.load_plugin(module)
 
 
-@pytest.mark.xfail(reason="registry bug: load_plugin lets SystemExit from a plugin through")
 def test_load_plugin_that_calls_sys_exit(fresh: Registry, plugin) -> None:
     name = plugin("import sys\nsys.exit(3)\n")
     with pytest.raises(PluginError):

@@ -138,6 +138,7 @@ class Engine:
         self._deferred: list[Event] = []
         self._npending = 0  # timers scheduled and not yet fired or cancelled
         self._signalled = False
+        self._sink_error: Exception | None = None
         self._offset = 0.0  # wall clock minus loop clock, as of the last reading
         self._steps = 0
 
@@ -233,6 +234,8 @@ class Engine:
                 remove()
         end = self._end()
         self._emit(end)
+        if self._sink_error is not None:
+            raise self._sink_error
         return end
 
     def finish(self, reason: str) -> None:
@@ -460,6 +463,12 @@ class Engine:
         except OutputClosed:
             self._closed = True
             self.finish("closed")
+        except Exception as exc:
+            # A renderer bug must not hang the run inside a loop callback: stop writing,
+            # end the run, and let run() raise it once the loop is clean.
+            self._closed = True
+            self._sink_error = exc
+            self.finish("failed")
 
     def _end(self) -> End:
         reason = self._reason or "done"

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-
 _last_second: list = [None, "", ""]  # whole second, its text, its UTC offset: one per second
 
 
@@ -20,7 +19,10 @@ def iso(ts: float) -> str:
     seconds, micros = divmod(round(ts * 1_000_000), 1_000_000)
     cache = _last_second
     if cache[0] != seconds:
-        text = datetime.fromtimestamp(seconds).astimezone().isoformat(timespec="seconds")
+        try:
+            text = datetime.fromtimestamp(seconds).astimezone().isoformat(timespec="seconds")
+        except (ValueError, OverflowError, OSError):  # beyond year 9999 (virtual time can go there)
+            return f"epoch+{ts:.6f}s"
         cache[:] = [seconds, text[:19], text[19:]]
     return f"{cache[1]}.{micros:06d}{cache[2]}"
 
@@ -70,8 +72,9 @@ class CallRecord:
         return self.error is not None and not self.cancelled
 
     def describe(self) -> str:
-        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
-        return f"{self.callback}({', '.join(parts)})"
+        from .schedule import describe_call
+
+        return describe_call(self.callback, self.args, self.kwargs)
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,8 @@ class CallbackSpec:
 
     @property
     def signature(self) -> str:
-        try:
-            return f"{self.name}{inspect.signature(self.func)}"
-        except (TypeError, ValueError):
-            return f"{self.name}(...)"
+        sig = self._signature
+        return f"{self.name}{sig}" if sig is not None else f"{self.name}(...)"
 
     @property
     def doc(self) -> str:
@@ -49,11 +47,14 @@ class CallbackSpec:
 
     @functools.cached_property
     def _signature(self) -> inspect.Signature | None:
-        # inspect.signature costs ~10 µs: once per callback, not once per entry
-        try:
-            return inspect.signature(self.func)
-        except (TypeError, ValueError):
-            return None
+        # inspect.signature costs ~10 µs: once per callback, not once per entry. eval_str
+        # shows `str`, not `'str'`, for plugins written with `from __future__ import annotations`.
+        for eval_str in (True, False):
+            try:
+                return inspect.signature(self.func, eval_str=eval_str)
+            except (TypeError, ValueError, NameError, SyntaxError):
+                continue
+        return None
 
     def check_args(self, args: Iterable[Any], kwargs: dict[str, Any]) -> str | None:
         """Why these arguments cannot be passed, or None: caught at load, not mid-run."""
@@ -99,7 +100,9 @@ class Registry:
         name = name or func.__name__
         if not isinstance(name, str) or not name:
             raise ValueError("a callback name must be a non-empty string")
-        where = origin or self._importing or getattr(func, "__module__", "?")
+        module = getattr(func, "__module__", "?")
+        builtin = module in ("timerctl.builtins", "timerctl.execcb")
+        where = origin or ("built-in" if builtin else self._importing or module)
         spec = CallbackSpec(name, func, where, entry_params, validate)
         self._specs[name] = spec
         return spec
@@ -117,20 +120,22 @@ class Registry:
         return sorted(self._specs)
 
     def _load_builtins(self) -> None:
-        # Imported lazily: the built-ins register themselves through this very registry.
+        # Imported lazily: the built-ins register themselves in the global REGISTRY; another
+        # registry (a test's) starts from a copy of them.
         if "timerctl.builtins" not in self._loaded_modules:
             self._loaded_modules.add("timerctl.builtins")
-            previous, self._importing = self._importing, "built-in"
-            try:
-                importlib.import_module("timerctl.builtins")
-            finally:
-                self._importing = previous
+            importlib.import_module("timerctl.builtins")
+            if self is not REGISTRY:
+                for name, spec in REGISTRY._specs.items():
+                    if spec.origin == "built-in":
+                        self._specs.setdefault(name, spec)
 
     def specs(self) -> list[CallbackSpec]:
         return [self._specs[n] for n in self.names()]
 
     def unknown_message(self, name: str) -> str:
-        return f"unknown callback '{name}'{suggest(name, self.names())}"
+        shown = name.encode("unicode_escape").decode("ascii")  # no terminal escapes in messages
+        return f"unknown callback '{shown}'{suggest(name, self.names())}"
 
     # plugins ------------------------------------------------------------------------------
     def load_plugin(self, module: str) -> None:
@@ -144,7 +149,7 @@ class Registry:
             importlib.import_module(module)
         except ImportError as exc:
             raise PluginError(f"cannot import plugin '{module}': {exc}") from exc
-        except Exception as exc:  # a plugin's own bug must not become our traceback
+        except (Exception, SystemExit) as exc:  # a plugin's bug must not become our traceback
             raise PluginError(
                 f"plugin '{module}' failed while importing: {type(exc).__name__}: {exc}"
             ) from exc

@@ -9,7 +9,8 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from datetime import time as dtime
 from typing import Any
 
 
@@ -31,6 +32,19 @@ class Mode(enum.Enum):
 class LoopImpl(enum.Enum):
     ASYNCIO = "asyncio"
     UVLOOP = "uvloop"
+
+
+def _show(value: Any) -> str:
+    # TOML dates and times as ISO text, not datetime.datetime(2026, 11, ...)
+    if isinstance(value, date | dtime):
+        return value.isoformat()
+    return repr(value)
+
+
+def describe_call(callback: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """A call as a person would write it in Python: ``echo(1, sep=', ')``."""
+    parts = [_show(a) for a in args] + [f"{k}={_show(v)}" for k, v in kwargs.items()]
+    return f"{callback}({', '.join(parts)})"
 
 
 def _finite_nonneg(value: float, what: str) -> None:
@@ -102,9 +116,7 @@ class Call:
             raise ValueError("wall_at needs kind 'at' and an aware datetime")
 
     def describe(self) -> str:
-        """The call as a person would write it in Python: ``echo(1, sep=', ')``."""
-        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
-        return f"{self.callback}({', '.join(parts)})"
+        return describe_call(self.callback, self.args, self.kwargs)
 
 
 @dataclass(frozen=True)

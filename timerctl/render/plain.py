@@ -7,12 +7,12 @@ from typing import IO
 from ..errors import OutputClosed
 from ..events import CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions
-from .text import header_lines, late_text, oneline, result_text, summary_line
+from .text import TolerantStream, header_lines, late_text, oneline, result_text, summary_line
 
 
 class PlainRenderer:
     def __init__(self, stream: IO[str], options: RenderOptions) -> None:
-        self.stream = stream
+        self.stream = TolerantStream(stream)
         self.options = options
         self.simulated = False
 

@@ -25,7 +25,7 @@ from rich.text import Text
 from ..errors import OutputClosed
 from ..events import CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions
-from .text import header_lines, ms, oneline, result_text
+from .text import TolerantStream, header_lines, ms, oneline, result_text
 
 TICK = 0.1  # seconds between two redraws of the live view
 MAX_LINES_PER_TICK = 40  # records shown per redraw; the rest are counted, not drawn
@@ -131,11 +131,24 @@ def timeline(samples: _Samples, duration: float, width: int) -> Text:
     return out
 
 
+class _Console(Console):
+    """A Console that reports a closed reader as OutputClosed, like the other renderers.
+
+    rich's own ``on_broken_pipe`` points the process's stdout at /dev/null and raises
+    ``SystemExit(1)``: the wrong exit status (a closed stdout is 141), and the wrong stream
+    when this console writes somewhere else.
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True  # nothing more to draw: the reader is gone
+        raise OutputClosed("stdout closed")
+
+
 class RichRenderer:
     def __init__(self, stream: IO[str], options: RenderOptions) -> None:
         self.options = options
-        self.console = Console(
-            file=stream, markup=False, highlight=False, emoji=False, soft_wrap=True,
+        self.console = _Console(
+            file=TolerantStream(stream), markup=False, highlight=False, emoji=False, soft_wrap=True,
             record=bool(options.extra.get("export")), width=options.extra.get("width"),
         )
         self.simulated = False

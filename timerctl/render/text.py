@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import IO, Any
 
 from ..events import CallRecord, End, Start, iso
 
@@ -17,6 +17,27 @@ def oneline(text: str) -> str:
     if not _CONTROL.search(text):
         return text
     return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
+
+
+class TolerantStream:
+    """A text stream that shows what its encoding cannot carry as escapes instead of failing.
+
+    stdout may be ASCII (PYTHONIOENCODING=ascii) or Latin-1 (an old terminal): an emoji in an
+    argument, or the ``·`` of a header, must not end a run with an internal error.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except UnicodeEncodeError:
+            encoding = getattr(self._stream, "encoding", None) or "utf-8"
+            return self._stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def result_text(record: CallRecord) -> str:
