@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 import re
 import sys
 import time
@@ -18,7 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import PluginError, Problem, ScheduleError
@@ -349,14 +349,13 @@ def read_source(path: str) -> tuple[bytes, str]:
     """The bytes of a schedule and the name to show for it (``-`` is stdin)."""
     if path == STDIN:
         return _read_limited(sys.stdin.buffer, STDIN_NAME), STDIN_NAME
-    p = Path(path)
     try:
-        if p.is_dir():
+        if os.path.isdir(path):
             raise ScheduleError(path, [Problem(path, 0, None, "is a directory, not a schedule")])
-        size = p.stat().st_size
+        size = os.stat(path).st_size
         if size > MAX_BYTES:
             raise _too_big(path, size)
-        with p.open("rb") as f:
+        with open(path, "rb") as f:
             return _read_limited(f, path), path
     except FileNotFoundError:
         raise ScheduleError(path, [Problem(path, 0, None, "no such file")]) from None
