@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -844,7 +843,7 @@ def test_load_unreadable_file(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr("timerctl.loader.open", refuse, raising=False)
     with pytest.raises(ScheduleError) as info:
         load(str(path))
     assert [str(p) for p in info.value.problems] == [f"{path}: error: permission denied"]
