@@ -27,7 +27,7 @@ def iso(ts: float) -> str:
     return f"{cache[1]}.{micros:06d}{cache[2]}"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Start:
     schedule: str
     loop_impl: str
@@ -39,7 +39,7 @@ class Start:
     speed: float = 1.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class ErrorInfo:
     type: str
     message: str
@@ -77,7 +77,7 @@ class CallRecord:
         return describe_call(self.callback, self.args, self.kwargs)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Cancelled:
     """Pending calls of an entry that will not run: cancelled by a callback or by the end."""
 
@@ -93,7 +93,7 @@ class Cancelled:
         return f"cancelled {self.count} pending call{s} of {self.entry} ({cause}) at T+{self.t:.6f}"
 
 
-@dataclass(frozen=True)
+@dataclass
 class ClockStep:
     """The wall clock jumped against the loop clock (an NTP step, ``date -s``, a resume)."""
 
@@ -106,7 +106,7 @@ class ClockStep:
                 f"(noticed at T+{self.t:.6f}); wall times from here are as it now reads")
 
 
-@dataclass(frozen=True)
+@dataclass
 class End:
     reason: str  # done | stopped | timeout | interrupted | terminated | failed | closed
     calls: int
