@@ -1,0 +1,98 @@
+"""Small helpers shared by the engine, clock, render and CLI tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from timerctl import engine
+from timerctl.events import CallRecord, Cancelled, End, Event, Start
+from timerctl.loader import load_text
+from timerctl.registry import REGISTRY, Registry
+from timerctl.schedule import Schedule
+
+BUILTINS = ("echo", "callback", "sleep", "cancel", "stop", "fail")
+TIMERCTL = str(Path(sys.executable).with_name("timerctl"))
+
+
+def schedule(text: str, *, registry: Registry = REGISTRY, now: float | None = None,
+             path: str = "s.toml") -> Schedule:
+    """A Schedule from (indented) TOML text."""
+    return load_text(textwrap.dedent(text), path, registry=registry, now=now)
+
+
+def registry_with(**funcs: Callable[..., Any]) -> Registry:
+    """A fresh registry holding the built-ins plus ``funcs`` (nothing leaks into REGISTRY)."""
+    reg = Registry()
+    for name in BUILTINS:
+        spec = REGISTRY.get(name)
+        assert spec is not None
+        reg.register(spec.func, name, origin=spec.origin, entry_params=spec.entry_params)
+    for name, func in funcs.items():
+        reg.register(func, name, origin="plugin tests")
+    return reg
+
+
+@dataclass
+class Run:
+    """The events of one run, with the usual views."""
+
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def start(self) -> Start:
+        first = self.events[0]
+        assert isinstance(first, Start)
+        return first
+
+    @property
+    def end(self) -> End:
+        last = self.events[-1]
+        assert isinstance(last, End)
+        return last
+
+    @property
+    def records(self) -> list[CallRecord]:
+        return [e for e in self.events if isinstance(e, CallRecord)]
+
+    @property
+    def cancels(self) -> list[Cancelled]:
+        return [e for e in self.events if isinstance(e, Cancelled)]
+
+    def of(self, entry: str) -> list[CallRecord]:
+        return [r for r in self.records if r.entry == entry]
+
+    def results(self) -> list[Any]:
+        return [r.result for r in self.records]
+
+
+def run_virtual(
+    text: str,
+    *,
+    registry: Registry = REGISTRY,
+    now: float | None = None,
+    wall_clock: Callable[[], float] | None = None,
+    **options: Any,
+) -> Run:
+    """Load ``text`` and run it on the virtual clock; every event is kept."""
+    sched = schedule(text, registry=registry, now=now)
+    run = Run()
+    kw: dict[str, Any] = {} if wall_clock is None else {"wall_clock": wall_clock}
+    engine.run(sched, run.events.append, options=engine.RunOptions(**options), virtual=True,
+               registry=registry, **kw)
+    return run
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for a CLI subprocess: no colour forcing, no PYTHONUNBUFFERED."""
+    drop = {"PYTHONUNBUFFERED", "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "TERM", "COLUMNS",
+            "TTY_COMPATIBLE", "TTY_INTERACTIVE"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env["TERM"] = "xterm-256color"
+    env.update(extra)
+    return env

@@ -1,0 +1,369 @@
+"""Renderers: plain columns, jsonl keys (SPEC §4), rich without markup, closed pipes."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from helpers import Run, registry_with, run_virtual
+
+from timerctl.errors import OutputClosed
+from timerctl.events import CallRecord, Cancelled, End, ErrorInfo, Start, iso
+from timerctl.render import RENDERERS, RenderOptions, choose, is_terminal, make
+from timerctl.render.jsonl import JsonlRenderer
+from timerctl.render.plain import PlainRenderer
+from timerctl.render.rich import RichRenderer
+
+MARKUP = "[red]x[/red] :smile:"
+WALL = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+
+SCHEDULE = f"""
+    [[call]]
+    name = "greet"
+    soon = true
+    callback = "echo"
+    args = ["{MARKUP}"]
+
+    [[call]]
+    name = "seed"
+    later = 0.1
+    callback = "callback"
+    args = [2]
+    kwargs = {{ kwarg = "not default" }}
+
+    [[call]]
+    name = "boom"
+    later = 0.2
+    callback = "fail"
+    args = ["kaput"]
+
+    [[call]]
+    name = "tick"
+    later = 0.05
+    every = 0.1
+    count = 5
+    callback = "echo"
+    args = ["tick"]
+
+    [[call]]
+    name = "killer"
+    later = 0.3
+    callback = "cancel"
+    args = ["tick"]
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_colour_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+
+
+@pytest.fixture(scope="module")
+def run() -> Run:
+    return run_virtual(SCHEDULE, wall_clock=lambda: WALL)
+
+
+def render(fmt: str, events: list, **options) -> str:  # type: ignore[no-untyped-def]
+    buf = io.StringIO()
+    sink = make(fmt, buf, RenderOptions(**options))
+    for event in events:
+        sink(event)
+    return buf.getvalue()
+
+
+# -- plain ---------------------------------------------------------------------------------------
+
+def test_plain_header_columns_records_summary(run: Run) -> None:
+    out = render("plain", run.events, name_width=6, call_width=34)
+    lines = out.splitlines()
+    assert lines[0].startswith("# timerctl run s.toml · 5 entries · loop asyncio · clock virtual")
+    assert lines[1] == f"# t0: loop 0.000000 = wall {iso(WALL)} (simulated)"
+    header = lines[2]
+    for column in ("T", "loop", "wall (simulated)", "late(ms)", "entry", "call", "result"):
+        assert column in header
+    records = [line for line in lines[3:] if not line.startswith("#")]
+    assert len(records) == len(run.records)
+    assert lines[-1] == (
+        "# done: 7 calls, 1 failed, 1 cancelled in 0.300s · late p50 0.000ms p99 0.000ms "
+        "max 0.000ms · exit 1"
+    )
+
+
+def test_plain_columns_line_up(run: Run) -> None:
+    lines = render("plain", run.events, name_width=6, call_width=34).splitlines()
+    header = lines[2]
+    records = [line for line in lines[3:] if not line.startswith("#")]
+    for name in ("entry", "call", "result"):
+        col = header.index(name)
+        for line in records:
+            assert line[col - 1] == " " and line[col] != " ", (name, line)
+    wall_col = header.index("wall")
+    for line, rec in zip(records, run.records, strict=True):
+        assert line[wall_col:].startswith(iso(rec.wall_time))
+
+
+def test_plain_record_fields(run: Run) -> None:
+    lines = render("plain", run.events, name_width=6, call_width=34).splitlines()
+    seed = next(line for line in lines if " seed " in line)
+    assert seed.split()[:2] == ["0.100000", "0.100000"]
+    assert "callback(2, kwarg='not default')" in seed
+    assert seed.endswith("callback invoked with 2 and not default")
+    boom = next(line for line in lines if " boom " in line)
+    assert boom.endswith("! RuntimeError: kaput")
+    assert "# cancelled 1 pending call of tick (by killer) at T+0.300000" in lines
+
+
+def test_plain_no_summary(run: Run) -> None:
+    out = render("plain", run.events, summary=False)
+    assert "# done" not in out and "exit 1" not in out
+
+
+def test_plain_lesson_lines_are_comments(run: Run) -> None:
+    out = render("plain", run.events, lesson="one\ntwo")
+    assert out.endswith("# one\n# two\n")
+
+
+def test_plain_control_characters_stay_on_one_line() -> None:
+    run = run_virtual('[[call]]\nsoon = true\ncallback = "echo"\nargs = ["a\\nb\\u001b[31mc\\r"]\n')
+    out = render("plain", run.events)
+    assert "\x1b" not in out and "\r" not in out
+    (line,) = [line for line in out.splitlines() if "echo(" in line]
+    assert line.endswith("a\\nb\\u001b[31mc\\r")
+
+
+# -- jsonl ---------------------------------------------------------------------------------------
+
+START_KEYS = {"event", "schedule", "loop_impl", "clock", "loop_t0", "wall_t0",
+              "clock_resolution", "calls"}
+CALL_KEYS = {"event", "seq", "entry", "kind", "callback", "args", "kwargs", "n", "due",
+             "loop_time", "t", "wall_time", "late", "duration"}
+END_KEYS = {"event", "reason", "calls", "failed", "cancelled", "late_p50", "late_p99",
+            "late_max", "duration", "exit_code"}
+ISO_MICROS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d$")
+
+
+def jsonl(events: list) -> list[dict]:  # type: ignore[type-arg]
+    out = render("jsonl", events)
+    assert out.endswith("\n")
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_jsonl_every_line_is_an_object_with_the_published_keys(run: Run) -> None:
+    objs = jsonl(run.events)
+    assert len(objs) == len(run.events)
+    start, *middle, end = objs
+    assert start["event"] == "start" and end["event"] == "end"
+    # SPEC §4 keys, plus "speed" (added; a key once published stays)
+    assert set(start) == START_KEYS | {"speed"}
+    assert set(end) >= END_KEYS
+    calls = [o for o in middle if o["event"] == "call"]
+    assert len(calls) == len(run.records)
+    for call in calls:
+        extra = set(call) - CALL_KEYS
+        assert set(call) >= CALL_KEYS
+        assert extra in ({"result"}, {"error"}), extra  # result XOR error
+    assert {o["event"] for o in middle} == {"call", "cancel"}
+
+
+def test_jsonl_values(run: Run) -> None:
+    start, *middle, end = jsonl(run.events)
+    assert start["schedule"] == "s.toml" and start["clock"] == "virtual"
+    assert start["loop_impl"] == "asyncio" and start["calls"] == 5
+    assert start["wall_t0"] == iso(WALL) and ISO_MICROS.match(start["wall_t0"])
+    calls = [o for o in middle if o["event"] == "call"]
+    assert [c["seq"] for c in calls] == list(range(1, len(calls) + 1))
+    for c in calls:
+        assert c["t"] == pytest.approx(c["loop_time"] - start["loop_t0"], abs=1e-12)
+        assert c["late"] == pytest.approx(c["loop_time"] - c["due"], abs=1e-9)
+        assert ISO_MICROS.match(c["wall_time"])
+    seed = next(c for c in calls if c["entry"] == "seed")
+    assert seed["args"] == [2] and seed["kwargs"] == {"kwarg": "not default"}
+    assert seed["kind"] == "later" and seed["callback"] == "callback"
+    assert seed["result"] == "callback invoked with 2 and not default"
+    boom = next(c for c in calls if c["entry"] == "boom")
+    assert boom["error"] == {"type": "RuntimeError", "message": "kaput"}
+    ticks = [c["n"] for c in calls if c["entry"] == "tick"]
+    assert ticks == [1, 2, 3]
+    (cancel,) = [o for o in middle if o["event"] == "cancel"]
+    assert (cancel["entry"], cancel["count"], cancel["by"]) == ("tick", 1, "killer")
+    assert (end["reason"], end["calls"], end["failed"], end["cancelled"], end["exit_code"]) == (
+        "done", 7, 1, 1, 1)
+    assert end["late_max"] == 0 and end["duration"] == pytest.approx(0.3)
+
+
+def test_jsonl_values_that_json_cannot_carry_become_strings() -> None:
+    class Thing:
+        def __str__(self) -> str:
+            return "a thing"
+
+    def odd(kind: str) -> object:
+        return {"nan": float("nan"), "inf": float("-inf"), "set": {1}, "bytes": b"\xff",
+                "thing": Thing(), "nested": {1: (1.5, None, True)}}[kind]
+
+    reg = registry_with(odd=odd)
+    text = "".join(f'[[call]]\nsoon = true\ncallback = "odd"\nargs = ["{k}"]\n'
+                   for k in ("nan", "inf", "set", "bytes", "thing", "nested"))
+    results = [o["result"] for o in jsonl(run_virtual(text, registry=reg).events)
+               if o["event"] == "call"]
+    assert results == ["nan", "-inf", "{1}", "b'\\xff'", "a thing", {"1": [1.5, None, True]}]
+
+
+def test_jsonl_wall_times_in_the_local_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        wall = datetime(2030, 1, 15, 12, 0, tzinfo=ZoneInfo("Europe/Berlin")).timestamp()
+        start, first, _end = jsonl(run_virtual('[[call]]\nlater = 0.1\ncallback = "echo"\n',
+                                               wall_clock=lambda: wall).events)
+        assert start["wall_t0"] == "2030-01-15T12:00:00.000000+01:00"
+        assert first["wall_time"] == "2030-01-15T12:00:00.100000+01:00"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+# -- data verbatim -------------------------------------------------------------------------------
+
+def test_markup_and_emoji_codes_are_data_in_every_format(run: Run) -> None:
+    plain = render("plain", run.events)
+    assert f"echo('{MARKUP}')" in plain and plain.count(MARKUP) == 2
+    objs = jsonl(run.events)
+    greet = next(o for o in objs if o.get("entry") == "greet")
+    assert greet["args"] == [MARKUP] and greet["result"] == MARKUP
+    rich = render("rich", run.events)
+    assert f"echo('{MARKUP}')" in rich and rich.count(MARKUP) == 2
+    assert "😄" not in plain + rich
+
+
+def test_rich_keeps_data_verbatim_even_with_colour(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    out = render("rich", run.events)
+    assert "\x1b[" in out  # styled ...
+    assert out.count(MARKUP) == 2 and "😄" not in out  # ... but the data is not markup
+
+
+def test_rich_recorded_console_text(run: Run) -> None:
+    sink = RichRenderer(io.StringIO(), RenderOptions(extra={"export": True}))
+    for event in run.events:
+        sink(event)
+    text = sink.console.export_text()
+    assert text.count(MARKUP) == 2
+    assert "callback invoked with 2 and not default" in text
+    assert "! RuntimeError: kaput" in text
+
+
+def test_rich_on_a_non_terminal_writes_no_ansi(run: Run) -> None:
+    out = render("rich", run.events)
+    assert "\x1b" not in out
+    lines = out.splitlines()
+    assert lines[0].startswith("# timerctl run s.toml")
+    assert "run done" in out and "exit code" in out and "lateness" in out
+
+
+def test_rich_records_are_not_wrapped(run: Run) -> None:
+    long = "x" * 300
+    extra = run_virtual(f'[[call]]\nsoon = true\ncallback = "echo"\nargs = ["{long}"]\n')
+    out = render("rich", extra.events)
+    assert any(line.endswith(long) for line in out.splitlines())
+
+
+@pytest.mark.parametrize("fmt", ["plain", "rich", "jsonl"])
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_stdout_that_cannot_encode_the_data_gets_escapes_not_a_crash(
+    fmt: str, encoding: str
+) -> None:
+    run = run_virtual('[[call]]\nsoon = true\ncallback = "echo"\nargs = ["caf\u00e9 \U0001F604"]\n')
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding=encoding, write_through=True)
+    sink = make(fmt, stream, RenderOptions())
+    for event in run.events:
+        sink(event)
+    out = raw.getvalue().decode(encoding)
+    if fmt == "jsonl":  # JSON escapes non-ASCII itself: the data survives exactly
+        results = [json.loads(line).get("result") for line in out.splitlines()]
+        assert "caf\u00e9 \U0001F604" in results
+        return
+    assert "\\U0001f604" in out
+    assert ("café" if encoding == "latin-1" else "caf\\xe9") in out
+
+
+# -- choosing ------------------------------------------------------------------------------------
+
+def test_auto_is_plain_off_a_terminal() -> None:
+    assert choose("auto", io.StringIO()) == "plain"
+    assert choose("jsonl", io.StringIO()) == "jsonl"
+    assert isinstance(make("auto", io.StringIO(), RenderOptions()), PlainRenderer)
+    assert isinstance(make("jsonl", io.StringIO(), RenderOptions()), JsonlRenderer)
+    assert set(RENDERERS) == {"plain", "jsonl", "rich"}
+
+
+def test_auto_is_rich_on_a_terminal_unless_term_is_dumb(monkeypatch: pytest.MonkeyPatch) -> None:
+    master, slave = os.openpty()
+    try:
+        with open(slave, "w", closefd=False) as tty:
+            assert is_terminal(tty) and choose("auto", tty) == "rich"
+            monkeypatch.setenv("TERM", "dumb")
+            assert not is_terminal(tty) and choose("auto", tty) == "plain"
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_plain_and_jsonl_do_not_import_rich() -> None:
+    code = ("import io, sys; from timerctl.render import make, RenderOptions; "
+            "[make(f, io.StringIO(), RenderOptions()) for f in ('plain', 'jsonl')]; "
+            "print('rich' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+# -- a reader that went away ---------------------------------------------------------------------
+
+class ClosedPipe(io.StringIO):
+    def write(self, s: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def _events() -> Iterator[object]:
+    yield Start("s.toml", "asyncio", "virtual", 0.0, WALL, 1e-9, 1)
+    yield CallRecord(1, "e", "soon", "echo", ("a",), {}, 1, 0.0, 0.0, 0.0, WALL, 0.0, 0.0, "a")
+    yield CallRecord(2, "f", "soon", "fail", (), {}, 1, 0.0, 0.0, 0.0, WALL, 0.0, 0.0,
+                     error=ErrorInfo("RuntimeError", "x"))
+    yield Cancelled("e", 1, "stopped", 0.0, at_end=True)
+    yield End("stopped", 2, 1, 1, 0.0, 0.0, 0.0, 0.0, 1)
+
+
+@pytest.mark.parametrize("fmt", ["plain", "jsonl", "rich"])
+@pytest.mark.parametrize("which", range(5))
+def test_broken_pipe_becomes_output_closed(fmt: str, which: int) -> None:
+    event = list(_events())[which]
+    sink = make(fmt, ClosedPipe(), RenderOptions())
+    with pytest.raises(OutputClosed):
+        sink(event)
+
+
+def test_rich_closed_pipe_leaves_the_real_stdout_alone() -> None:
+    # rich's default on_broken_pipe would dup2 /dev/null onto fd 1 and raise SystemExit(1)
+    before = os.fstat(1)
+    sink = make("rich", ClosedPipe(), RenderOptions())
+    with pytest.raises(OutputClosed):
+        sink(next(_events()))
+    after = os.fstat(1)
+    assert (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino)
