@@ -368,10 +368,6 @@ def test_reader_closing_the_pipe_exits_141_quietly(here: Path, fmt: str) -> None
     assert err == b""
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: when stdout closes, the engine drops every later event for all sinks, so the "
-    "--record file loses the cancellations and the end record (report then says the run "
-    "did not finish)"))
 def test_record_file_is_complete_when_stdout_closes(here: Path) -> None:
     # timerctl run slow.toml --record rec.jsonl | head -1
     proc = subprocess.Popen([TIMERCTL, "run", "slow.toml", "--format", "jsonl", "--record",

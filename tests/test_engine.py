@@ -104,9 +104,6 @@ def test_timers_run_by_due_time_whatever_the_file_order() -> None:
     assert [r.t for r in run.records] == pytest.approx(sorted(delays), abs=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: entries due at the same moment do not run in file order: asyncio's timer heap is "
-    "not stable, and the engine adds no tie-break (plan shows file order, run does not)"))
 def test_timers_due_at_the_same_moment_run_in_file_order() -> None:
     text = "".join(f'[[call]]\nname = "e{i}"\nat = 0.1\ncallback = "echo"\n' for i in range(6))
     run = run_virtual(text)
@@ -593,10 +590,6 @@ def test_fixed_delay_async_callback_waits_for_the_previous_one() -> None:
     assert [r.t for r in run.records] == pytest.approx([0.0, 0.15, 0.3], abs=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: an async call whose task is cancelled before its first step (stop or a fail-fast "
-    "failure in the same loop iteration) vanishes: no record, not counted as cancelled, and "
-    "its coroutine is never awaited"))
 def test_async_call_cancelled_before_it_started_is_still_accounted_for() -> None:
     run = run_virtual("""
         [[call]]
@@ -740,9 +733,6 @@ def test_wall_clock_at_in_a_non_utc_zone(berlin, now_local: str, at: str, ahead:
     assert r.wall_time == pytest.approx(now + ahead, abs=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a wall-clock `at` that passed between load and the start of the run is clamped to "
-    "t0: it runs at once with late == 0, hiding that it ran seconds after its moment"))
 def test_a_wall_moment_passed_before_the_start_is_reported_late() -> None:
     loaded = 1_900_000_000.0
     moment = loaded + 2  # valid when loaded ...

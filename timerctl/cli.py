@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .errors import Problem, ScheduleError, TimerctlError
+from .errors import OutputClosed, Problem, ScheduleError, TimerctlError
 from .render import FORMATS
 
 if TYPE_CHECKING:
@@ -214,9 +214,22 @@ def execute(
         exporter = make("rich", io.StringIO(), options(export=True, width=120))
         sinks.append(exporter)
 
+    closed: set[int] = set()
+
     def sink(event: Event) -> None:
-        for each in sinks:
-            each(event)
+        # Every part gets every event, even after another part's reader went away: a record
+        # file must still get the cancellations and the end.
+        gone = None
+        for i, each in enumerate(sinks):
+            if i in closed:
+                continue
+            try:
+                each(event)
+            except OutputClosed as exc:
+                closed.add(i)
+                gone = exc
+        if gone is not None:
+            raise gone
 
     def bind(eng: engine.Engine) -> None:
         for each in sinks:

@@ -47,19 +47,47 @@ class RunOptions:
 
 
 class _Slot:
-    """One pending invocation: its handle and the loop time it is due at.
+    """One pending invocation: the loop time it is due at, and how it is armed.
 
     Plain classes with slots for the engine's own bookkeeping: one per pending call (a million
     of them in a big run), and free to define at start-up, unlike a dataclass.
     """
 
-    __slots__ = ("due", "entry", "handle", "n")
+    __slots__ = ("cancelled", "due", "entry", "handle", "moment", "n")
 
     def __init__(self, entry: _Entry, n: int, due: float = 0.0) -> None:
         self.entry = entry
         self.n = n
         self.due = due
-        self.handle: asyncio.Handle | None = None
+        self.handle: asyncio.Handle | None = None  # call_soon's handle
+        self.moment: _Moment | None = None  # or the timer moment it shares
+        self.cancelled = False
+
+
+class _Moment:
+    """Every call due at one loop time: one timer handle for all, run in the order scheduled.
+
+    asyncio's timer heap does not keep insertion order among equal deadlines, so entries due
+    at the same moment would run in an arbitrary order; grouping them keeps file order, the
+    FIFO promise call_soon makes, and one heap entry serves them all.
+    """
+
+    __slots__ = ("handle", "live", "slots", "when")
+
+    def __init__(self, when: float) -> None:
+        self.when = when
+        self.slots: list[_Slot] = []
+        self.live = 0
+        self.handle: asyncio.TimerHandle | None = None
+
+
+class _Started(NamedTuple):
+    """An async call under way: what its record needs if it is cut short."""
+
+    slot: _Slot
+    awaitable: Any
+    start: float
+    wall: float
 
 
 class _Entry:
@@ -122,7 +150,8 @@ class Engine:
             if spec is None:  # the loader checked this; a registry changed behind our back
                 raise LookupError(call.callback)
             self._entries[call.name] = _Entry(call, spec)
-        self._tasks: dict[asyncio.Task[Any], _Slot] = {}
+        self._tasks: dict[asyncio.Task[Any], _Started] = {}
+        self._moments: dict[float, _Moment] = {}
         self._seq = 0
         self._lateness: list[float] = []
         self._failed = 0
@@ -175,10 +204,11 @@ class Engine:
         if loop is not None:
             for handle in getattr(loop, "_scheduled", ())[:8]:  # the heap's head is the soonest
                 args = getattr(handle, "_args", None)
-                if not args or not isinstance(args[0], _Slot) or handle.cancelled():
+                if not args or not isinstance(args[0], _Moment) or handle.cancelled():
                     continue
-                if next_due is None or args[0].due < next_due:
-                    next_entry, next_due = args[0].entry.call.name, args[0].due
+                live = [s for s in args[0].slots if not s.cancelled]
+                if live and (next_due is None or args[0].when < next_due):
+                    next_entry, next_due = live[0].entry.call.name, args[0].when
         now = self._now()
         return Status(
             calls=self._seq,
@@ -268,19 +298,51 @@ class Engine:
             slot.due = self.t0
             slot.handle = loop.call_soon(self._fire, slot)
         elif call.kind is Kind.LATER or call.kind is Kind.SOON:
-            slot.handle = loop.call_later(call.offset / speed + jitter, self._fire, slot)
-            slot.due = slot.handle.when()  # type: ignore[attr-defined]
+            # call_later(d) is call_at(loop.time() + d): the same deadline, grouped by moment
+            slot.due = self._exact(loop.time() + call.offset / speed + jitter)
+            self._arm(slot)
         elif call.wall_at is not None:
             # Converted once, here: the loop clock and the wall clock are different clocks.
+            # A moment that passed since the schedule was loaded runs at once, and shows late.
             ahead = call.wall_at.timestamp() - self.wall_t0
-            slot.due = self._exact(self.t0 + max(0.0, ahead) + jitter)
-            slot.handle = loop.call_at(slot.due, self._fire, slot)
+            slot.due = self._exact(self.t0 + ahead + jitter)
+            self._arm(slot)
         else:
             slot.due = self._exact(self.t0 + call.offset / speed + jitter)
-            slot.handle = loop.call_at(slot.due, self._fire, slot)
+            self._arm(slot)
         entry.first_due = slot.due - jitter
         entry.pending.append(slot)
         self._npending += 1
+
+    def _arm(self, slot: _Slot) -> None:
+        """Put a timed call on the loop: call_at its due moment, after those due then already."""
+        moment = self._moments.get(slot.due)
+        if moment is None:
+            moment = self._moments[slot.due] = _Moment(slot.due)
+            assert self._loop is not None
+            moment.handle = self._loop.call_at(slot.due, self._fire_moment, moment)
+        moment.slots.append(slot)
+        moment.live += 1
+        slot.moment = moment
+
+    def _fire_moment(self, moment: _Moment) -> None:
+        if self._moments.get(moment.when) is moment:
+            del self._moments[moment.when]
+        for slot in moment.slots:
+            if not slot.cancelled:
+                self._fire(slot)
+
+    def _disarm(self, slot: _Slot) -> None:
+        slot.cancelled = True
+        if slot.handle is not None:
+            slot.handle.cancel()
+        moment = slot.moment
+        if moment is not None:
+            moment.live -= 1
+            if moment.live == 0 and moment.handle is not None:
+                moment.handle.cancel()  # nothing left at that moment: let the loop forget it
+                if self._moments.get(moment.when) is moment:
+                    del self._moments[moment.when]
 
     def _jitter(self, entry: _Entry) -> float:
         rep = entry.call.repeat
@@ -311,16 +373,15 @@ class Engine:
         if not rep.within(n, (base - self.t0) * speed):
             return
         slot = _Slot(entry, n, due=self._exact(base + self._jitter(entry)))
-        slot.handle = loop.call_at(slot.due, self._fire, slot)
+        self._arm(slot)
         entry.pending.append(slot)
         self._npending += 1
 
     def _cancel_entry(self, entry: _Entry) -> int:
         entry.done = True
         n = 0
-        for slot in list(entry.pending):
-            if slot.handle is not None:
-                slot.handle.cancel()
+        for slot in entry.pending:
+            self._disarm(slot)
             n += 1
         entry.pending.clear()
         self._npending -= n
@@ -356,7 +417,7 @@ class Engine:
             self._running = None
         if error is None and inspect.isawaitable(result):
             task = loop.create_task(self._finish_async(slot, result, now, wall))
-            self._tasks[task] = slot
+            self._tasks[task] = _Started(slot, result, now, wall)
             return
         end = loop.time()
         self._record(slot, now, wall, end - now, result, error,
@@ -396,6 +457,16 @@ class Engine:
     async def _drain_cancelled_tasks(self) -> None:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        # A task cancelled before its first step never ran _finish_async: its call started
+        # all the same, so it still gets its one record (cancelled), and its coroutine is closed.
+        for started in self._tasks.values():
+            if inspect.iscoroutine(started.awaitable):
+                started.awaitable.close()
+            self._cancelled += 1
+            error = ErrorInfo("CancelledError", f"cancelled: the run ended ({self._reason})")
+            self._record(started.slot, started.start, started.wall, 0.0, None, error,
+                         cancelled=True)
+        self._tasks.clear()
 
     def _record(
         self,
@@ -461,7 +532,7 @@ class Engine:
         try:
             self.sink(event)
         except OutputClosed:
-            self._closed = True
+            # The sink keeps being called: a tee may still have a live part (--record).
             self.finish("closed")
         except Exception as exc:
             # A renderer bug must not hang the run inside a loop callback: stop writing,

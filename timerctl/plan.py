@@ -33,10 +33,15 @@ class Plan:
     notes: tuple[str, ...]
 
 
+def _ns(seconds: float) -> float:
+    """On the nanosecond grid, as the engine keeps due times on the virtual clock."""
+    return round(seconds * 1_000_000_000) / 1_000_000_000
+
+
 def _first_due(call: Call, wall_t0: float) -> float:
     if call.wall_at is not None:
-        return max(0.0, call.wall_at.timestamp() - wall_t0)
-    return call.offset
+        return _ns(max(0.0, call.wall_at.timestamp() - wall_t0))
+    return _ns(call.offset)
 
 
 def _firings(call: Call, wall_t0: float) -> int | None:
@@ -62,7 +67,7 @@ def make_plan(schedule: Schedule, wall_t0: float, *, limit: int = 200) -> Plan:
         fired[call.name] = n
         rep = call.repeat
         if rep is not None:
-            nxt = _first_due(call, wall_t0) + n * rep.every
+            nxt = _ns(_first_due(call, wall_t0) + n * rep.every)
             if rep.within(n + 1, nxt):
                 heapq.heappush(heap, (1, nxt, next(seq), call, n + 1))
     more: dict[str, int | None] = {}
@@ -86,8 +91,8 @@ def _notes(schedule: Schedule, steps: list[Step]) -> list[str]:
     for due, names in by_due.items():
         if len(set(names)) > 1:
             notes.append(
-                f"{', '.join(names)} are due at the same moment (T+{due:g}s): asyncio does not "
-                "define their order"
+                f"{', '.join(names)} are due at the same moment (T+{due:g}s): they run in the "
+                "order scheduled (timerctl keeps it; asyncio alone does not promise it)"
             )
     for call in schedule.calls:
         if call.kind is Kind.LATER and call.offset > DAY:
