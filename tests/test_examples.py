@@ -16,7 +16,7 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
 def test_examples_toml_is_valid() -> None:
     result = run("check", "examples.toml")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "examples.toml: ok (10 entries)"
+    assert result.stdout.strip() == "examples.toml: ok (11 entries)"
 
 
 def test_examples_toml_runs_on_the_virtual_clock() -> None:
@@ -28,8 +28,10 @@ def test_examples_toml_runs_on_the_virtual_clock() -> None:
     assert end["event"] == "end" and end["reason"] == "stopped" and end["failed"] == 0
     assert [c["n"] for c in calls if c["entry"] == "tick"] == [1, 2, 3, 4]  # cut at 0.62
     assert {c["entry"] for c in calls} >= {"hello", "soon#2", "later#1", "at#1", "poll",
-                                           "heartbeat", "cut", "at#3", "at#4"}
+                                           "heartbeat", "cut", "child", "at#4", "at#5"}
     assert max(c["t"] for c in calls) == 1.2
+    child = next(c for c in calls if c["entry"] == "child")
+    assert child["result"] == "hello from a child process" and child["exit_status"] == 0
     cancels = [e for e in events if e["event"] == "cancel"]
     assert [(c["entry"], c["by"]) for c in cancels] == [("tick", "cut"), ("heartbeat", "stopped")]
 
