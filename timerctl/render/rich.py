@@ -329,7 +329,8 @@ class RichRenderer:
                 bars.append(f"{label:>9} {count:>8} ")
                 bars.append(bar, style="magenta" if label == "early" else "cyan")
             parts += [Text("lateness", style="bold"), bars]
-            width = self.console.width - 20
+            # room for the entry labels (up to 16) and "  max 123.456ms" after the bars
+            width = self.console.width - 17 - 16
             parts += [Text("timeline", style="bold"),
                       timeline(self.samples, ev.duration, min(100, width))]
         return Group(*parts)
