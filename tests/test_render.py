@@ -95,7 +95,7 @@ def test_plain_header_columns_records_summary(run: Run) -> None:
     records = [line for line in lines[3:] if not line.startswith("#")]
     assert len(records) == len(run.records)
     assert lines[-1] == (
-        "# done: 7 calls, 1 failed, 1 cancelled in 0.300s · late p50 0.000ms p99 0.000ms "
+        "# done: 7 calls, 1 failed, 2 cancelled in 0.300s · late p50 0.000ms p99 0.000ms "
         "max 0.000ms · exit 1"
     )
 
@@ -121,7 +121,7 @@ def test_plain_record_fields(run: Run) -> None:
     assert seed.endswith("callback invoked with 2 and not default")
     boom = next(line for line in lines if " boom " in line)
     assert boom.endswith("! RuntimeError: kaput")
-    assert "# cancelled 1 pending call of tick (by killer) at T+0.300000" in lines
+    assert "# cancelled 2 calls of tick (by killer) at T+0.300000" in lines
 
 
 def test_plain_no_summary(run: Run) -> None:
@@ -196,9 +196,9 @@ def test_jsonl_values(run: Run) -> None:
     ticks = [c["n"] for c in calls if c["entry"] == "tick"]
     assert ticks == [1, 2, 3]
     (cancel,) = [o for o in middle if o["event"] == "cancel"]
-    assert (cancel["entry"], cancel["count"], cancel["by"]) == ("tick", 1, "killer")
+    assert (cancel["entry"], cancel["count"], cancel["by"]) == ("tick", 2, "killer")
     assert (end["reason"], end["calls"], end["failed"], end["cancelled"], end["exit_code"]) == (
-        "done", 7, 1, 1, 1)
+        "done", 7, 1, 2, 1)
     assert end["late_max"] == 0 and end["duration"] == pytest.approx(0.3)
 
 

@@ -33,7 +33,7 @@ def sleep(seconds: float) -> str:
 def cancel(entry: str) -> str:
     """Cancel the pending call(s) of the named entry."""
     n = current_run().cancel(entry)
-    return f"cancelled {n} pending call{'s' if n != 1 else ''} of {entry}"
+    return f"cancelled {n} call{'s' if n != 1 else ''} of {entry}"
 
 
 @callback("stop")

@@ -298,8 +298,10 @@ class Engine:
             slot.due = self.t0
             slot.handle = loop.call_soon(self._fire, slot)
         elif call.kind is Kind.LATER or call.kind is Kind.SOON:
-            # call_later(d) is call_at(loop.time() + d): the same deadline, grouped by moment
-            slot.due = self._exact(loop.time() + call.offset / speed + jitter)
+            # call_later(d) at load time, and every entry is loaded at t0: due at t0 + d, as
+            # plan shows. (Counting d from when this entry's turn came would put it behind an
+            # `at = d` of the same schedule by however long the entries before it took.)
+            slot.due = self._exact(self.t0 + call.offset / speed + jitter)
             self._arm(slot)
         elif call.wall_at is not None:
             # Converted once, here: the loop clock and the wall clock are different clocks.
@@ -378,13 +380,25 @@ class Engine:
         self._npending += 1
 
     def _cancel_entry(self, entry: _Entry) -> int:
+        """Cancel what an entry still had to run; returns how many calls that is.
+
+        A bounded repeat counts every call it would still have made, not only the one armed
+        now; an unbounded one counts its armed call (the rest never had a number).
+        """
+        if entry.done and not entry.pending:
+            return 0
         entry.done = True
-        n = 0
+        armed = len(entry.pending)
         for slot in entry.pending:
             self._disarm(slot)
-            n += 1
         entry.pending.clear()
-        self._npending -= n
+        self._npending -= armed
+        n = armed
+        rep = entry.call.repeat
+        if rep is not None:
+            total = rep.firings((entry.first_due - self.t0) * self.options.speed)
+            if total is not None:
+                n = max(armed, total - entry.fired)
         self._cancelled += n
         return n
 
@@ -504,8 +518,7 @@ class Engine:
             cancelled=cancelled,
             exit_status=exit_status,
         )
-        if not cancelled:
-            self._lateness.append(late)
+        self._lateness.append(late)  # a call cut short still started: its lateness is real
         if record.failed:
             self._failed += 1
         self._emit(record)

@@ -90,7 +90,7 @@ class Cancelled:
     def describe(self) -> str:
         cause = f"the run ended: {self.by}" if self.at_end else f"by {self.by}"
         s = "" if self.count == 1 else "s"
-        return f"cancelled {self.count} pending call{s} of {self.entry} ({cause}) at T+{self.t:.6f}"
+        return f"cancelled {self.count} call{s} of {self.entry} ({cause}) at T+{self.t:.6f}"
 
 
 @dataclass

@@ -74,8 +74,6 @@ class _Samples:
         self.names: dict[str, int] = {}
 
     def add(self, r: CallRecord) -> None:
-        if r.cancelled:
-            return
         idx = self.names.setdefault(r.entry, len(self.names))
         if r.failed:
             self.failed.add(len(self.t))

@@ -43,7 +43,7 @@ class TolerantStream:
 def result_text(record: CallRecord) -> str:
     if record.error is not None:
         if record.cancelled:
-            return "cancelled"
+            return f"! {record.error.message}"
         return f"! {record.error.type}: {record.error.message}"
     return "" if record.result is None else oneline(str(record.result))
 
