@@ -21,16 +21,15 @@ if TYPE_CHECKING:
     from .schedule import Schedule
 
 EXAMPLES = """\b
-Examples:
-  timerctl run examples.toml                   run a schedule, records as they happen
-  timerctl run s.toml --format jsonl | jq -c . one JSON object per call, for scripts
-  timerctl run s.toml --clock virtual          instant, exact, deterministic
-  timerctl check s.toml other.toml             validate only; nothing runs
-  timerctl callbacks                           what a schedule can call
-  echo '[[call]]
-  soon = true
-  callback = "echo"
-  args = ["hi"]' | timerctl run -              read the schedule from stdin
+Examples (examples.toml is in the source tree; every demo prints its own schedule):
+  timerctl run examples.toml                    # records as they happen
+  timerctl run examples.toml --format jsonl | jq -c .
+  timerctl run examples.toml --clock virtual    # instant, exact, deterministic
+  timerctl check examples.toml                  # validate only; nothing runs
+  timerctl plan examples.toml                   # the timeline, without running
+  timerctl demo call-later --classic            # the seed program's own output
+  timerctl demo drift --show | timerctl run -   # a schedule from stdin
+  timerctl callbacks                            # what a schedule can call
 """
 
 
@@ -149,11 +148,44 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+EXPORT_WIDTH = 200
+
+
 def live_wanted(no_progress: bool) -> bool:
-    """A live footer only when a person watches: stdout and stderr terminals, TERM not dumb."""
+    """A live footer only when a person watches: stdout and stderr terminals, TERM not dumb,
+    and no NO_COLOR (which asks for no colour and no live display)."""
     from .render import is_terminal
 
-    return not no_progress and is_terminal(sys.stdout) and is_terminal(sys.stderr)
+    if no_progress or os.environ.get("NO_COLOR"):
+        return False
+    return is_terminal(sys.stdout) and is_terminal(sys.stderr)
+
+
+def check_outputs(inputs: Iterable[str], **outputs: str | None) -> None:
+    """Refuse, before anything runs, an output that cannot be written or would overwrite an
+    input (``--record s.toml`` would replace the schedule)."""
+    seen: dict[str, str] = {}
+    for path in inputs:
+        if os.path.exists(path):
+            seen[os.path.realpath(path)] = "the input"
+    for option, path in outputs.items():
+        if not path:
+            continue
+        flag = f"'--{option}'"
+        real = os.path.realpath(path)
+        if real in seen:
+            raise click.BadParameter(f"{path} is {seen[real]}: it would be overwritten",
+                                     param_hint=flag)
+        seen[real] = f"also the --{option} file"
+        parent = os.path.dirname(real) or "."
+        if os.path.isdir(path):
+            raise click.BadParameter(f"{path} is a directory", param_hint=flag)
+        if not os.path.isdir(parent):
+            raise click.BadParameter(f"cannot write {path}: no such directory",
+                                     param_hint=flag)
+        if not os.access(parent, os.W_OK) or (os.path.exists(path)
+                                              and not os.access(path, os.W_OK)):
+            raise click.BadParameter(f"cannot write {path}: permission denied", param_hint=flag)
 
 
 def execute(
@@ -192,9 +224,9 @@ def execute(
             extra=extra,
         )
 
+    check_outputs([schedule.path], record=record, svg=svg, html=html)
     if screen is None:
-        screen = make(fmt, sys.stdout, options(live=live_wanted(no_progress),
-                                               export=export and fmt == "rich"))
+        screen = make(fmt, sys.stdout, options(live=live_wanted(no_progress)))
     sinks: list[Callable[[Event], None]] = []
     record_file = None
     if record:
@@ -207,11 +239,13 @@ def execute(
                                      param_hint="'--record'") from None
         sinks.append(JsonlRenderer(record_file, options()))  # first: loses nothing
     sinks.append(screen)
-    exporter = screen if export and fmt == "rich" and screen is not None else None
-    if export and exporter is None:
+    exporter = None
+    if export:
+        # Its own renderer, never live: an export shows the records and the summary, not the
+        # frames of a footer, and is as wide as its lines need.
         import io
 
-        exporter = make("rich", io.StringIO(), options(export=True, width=120))
+        exporter = make("rich", io.StringIO(), options(export=True, width=EXPORT_WIDTH))
         sinks.append(exporter)
 
     closed: set[int] = set()
@@ -348,9 +382,9 @@ def callbacks(plugins: tuple[str, ...], fmt: str) -> None:
             click.echo(json.dumps({"name": s.name, "signature": s.signature, "doc": s.doc,
                                    "origin": s.origin, "async": s.is_async}))
         return
-    width = max(len(s.signature) for s in specs)
-    for s in specs:
-        click.echo(f"{s.signature:<{width}}  {s.doc}  [{s.origin}]")
+    for s in specs:  # two lines each: a signature can be long, and docs read better alone
+        click.echo(s.signature)
+        click.echo(f"    {s.doc}{'  ' if s.doc else ''}[{s.origin}]")
 
 
 @cli.command(epilog="""\b
@@ -383,6 +417,12 @@ def plan(schedule: str, fmt: str, limit: int, plugins: tuple[str, ...]) -> None:
                                             sys.stdout)
 
 
+def _complete_demo(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+    from .demos import DEMOS
+
+    return [name for name in DEMOS if name.startswith(incomplete)]
+
+
 @cli.command(epilog="""\b
 Examples:
   timerctl demo                          list the demos
@@ -391,7 +431,7 @@ Examples:
   timerctl demo call-at --clock virtual  instant and exact
   timerctl demo drift --show | timerctl run -
 """)
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=_complete_demo)
 @click.option("--show", is_flag=True, help="Print the demo's schedule file instead of running it.")
 @click.option("--classic", is_flag=True,
               help="Print exactly the lines the seed's program prints, in its order.")
@@ -407,14 +447,26 @@ def demo(name: str | None, show: bool, classic: bool, plugins: tuple[str, ...],
     from .registry import suggest
 
     if name is None:
+        import shutil
+        import textwrap
+
         width = max(map(len, DEMOS))
+        room = max(30, shutil.get_terminal_size().columns - width - 3)
         for d in DEMOS.values():
-            click.echo(f"{d.name:<{width}}  {d.description}")
+            lines = textwrap.wrap(d.description, room) or [""]
+            click.echo(f"{d.name:<{width}}  {lines[0]}")
+            for line in lines[1:]:
+                click.echo(f"{'':<{width}}  {line}")
         return
     chosen = DEMOS.get(name)
     if chosen is None:
         raise click.BadParameter(f"no demo named '{name}'{suggest(name, DEMOS)}; "
                                  f"one of: {', '.join(DEMOS)}", param_hint="NAME")
+    if show and classic:
+        raise click.UsageError("--show prints the schedule and --classic runs it: use one")
+    if classic and kw["fmt"] not in ("auto", "plain"):
+        raise click.UsageError("--classic prints the seed program's own lines: "
+                               "it takes no --format")
     if show:
         click.echo(chosen.text(), nl=False)
         return
@@ -451,6 +503,7 @@ def report(recording: str, svg: str | None, html: str | None) -> None:
     from .recording import RecordingError, read_events
     from .render import RenderOptions, make
 
+    check_outputs([recording], svg=svg, html=html)
     try:
         if recording == STDIN:
             name, lines = STDIN_NAME, sys.stdin.read().splitlines()

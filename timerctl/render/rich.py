@@ -337,6 +337,6 @@ class RichRenderer:
     def export(self, svg: str | None, html: str | None) -> None:
         """Save what was drawn (needs ``extra['export']``: the console recorded it)."""
         if svg:
-            self.console.save_svg(svg, title="timerctl")
+            self.console.save_svg(svg, title="timerctl", clear=False)  # html may follow
         if html:
-            self.console.save_html(html)
+            self.console.save_html(html, clear=False)
