@@ -72,8 +72,10 @@ def rich(plan: Plan, stream: IO[str]) -> None:
     for col, justify in (("#", "right"), ("T+", "right"), ("wall", "left"), ("entry", "left"),
                          ("call", "left"), ("repeat", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    short = console.width < 120  # a narrow terminal gets the time of day, not the date
     for s in plan.steps:
-        table.add_row(str(s.order), f"{s.due:.6f}", iso(plan.wall_t0 + s.due),
+        wall = iso(plan.wall_t0 + s.due)
+        table.add_row(str(s.order), f"{s.due:.6f}", wall[11:26] if short else wall,
                       Text(s.call.name, style="bold magenta"), Text(s.call.describe()),
                       _repeat_text(s))
     console.print(table)

@@ -124,8 +124,13 @@ def timeline(samples: _Samples, duration: float, width: int) -> Text:
     if len(names) > MAX_TIMELINE_ROWS:
         out.append(f"{'':>{label_w}} … {len(names) - MAX_TIMELINE_ROWS} more entries\n",
                    style="dim")
-    out.append(f"{'':>{label_w}} 0s{'':>{max(0, width - 2 - len(f'{span:.3f}s'))}}{span:.3f}s",
+    out.append(f"{'':>{label_w}} 0s{'':>{max(0, width - 2 - len(f'{span:.3f}s'))}}{span:.3f}s\n",
                style="dim")
+    out.append(f"{'':>{label_w}} ", style="dim")
+    for glyph, style, meaning in (("●", "green", "on time (< 1 ms)"), ("▲", "yellow", "late"),
+                                  ("✖", "bold red", "failed"), ("·", "dim", "no call")):
+        out.append(glyph, style=style)
+        out.append(f" {meaning}  ", style="dim")
     return out
 
 
@@ -142,13 +147,27 @@ class _Console(Console):
         raise OutputClosed("stdout closed")
 
 
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 class RichRenderer:
     def __init__(self, stream: IO[str], options: RenderOptions) -> None:
         self.options = options
+        export = bool(options.extra.get("export"))
         self.console = _Console(
-            file=TolerantStream(stream), markup=False, highlight=False, emoji=False, soft_wrap=True,
-            record=bool(options.extra.get("export")), width=options.extra.get("width"),
+            file=TolerantStream(stream), markup=False, highlight=False, emoji=False,
+            # on screen a long record runs on (the terminal wraps it, --record keeps it); in an
+            # export it wraps at the export's width rather than being cut off
+            soft_wrap=not export, record=export, width=options.extra.get("width"),
         )
+        # On a terminal a record is one line that fits: narrower terminals drop the loop
+        # column, then shorten the wall clock, then cut the line with an ellipsis.
+        self.fit = _isatty(stream) and not export  # a real one: FORCE_COLOR is no terminal
+        self.show_loop = self.full_wall = self.show_wall = True
         self.simulated = False
         self.start: Start | None = None
         self.samples = _Samples()
@@ -199,12 +218,13 @@ class RichRenderer:
         elif isinstance(event, Start):
             self.start = event
             self.simulated = event.clock == "virtual"
+            self._layout()
             if self.show_records:
                 for line in header_lines(event):
-                    self._print(Text(line, style="bold"))
+                    self._print(self._fitted(Text(line, style="bold")))
                 self._print(self.columns())
         elif isinstance(event, Cancelled) and self.show_records:
-            self._print(Text(f"✂ {event.describe()}", style="yellow"))
+            self._print(self._fitted(Text(f"✂ {event.describe()}", style="yellow")))
         elif isinstance(event, ClockStep):
             self._print(Text(f"⚠ {event.describe()}", style="bold yellow"))
 
@@ -212,29 +232,50 @@ class RichRenderer:
         if self.options.summary:
             self._print(self.summary(event))
         if self.options.lesson:
-            self._print(Text(self.options.lesson, style="italic"))
+            try:  # prose: wrapped at word boundaries, unlike a record
+                self.console.print(Text(self.options.lesson, style="italic"), soft_wrap=False)
+            except BrokenPipeError:
+                raise OutputClosed("stdout closed") from None
+
+    def _layout(self) -> None:
+        o = self.options
+        width = self.console.width
+        fixed = 11 + 12 + o.name_width + 1 + o.call_width + 1 + 16  # T, late, entry, call, result
+        self.show_loop = not self.fit or width >= fixed + 34 + 15
+        self.full_wall = not self.fit or width >= fixed + 34
+        self.show_wall = not self.fit or width >= fixed + 17
+
+    def _fitted(self, text: Text) -> Text:
+        if self.fit:
+            text.truncate(self.console.width, overflow="ellipsis")
+        return text
 
     def columns(self) -> Text:
         o = self.options
-        wall = "wall (simulated)" if self.simulated else "wall"
-        return Text(
-            f"{'T':>10} {'loop':>14} {wall:<33} {'late':>11} {'entry':<{o.name_width}} "
-            f"{'call':<{o.call_width}} result",
-            style="dim",
-        )
+        wall = "wall (~ simulated)" if self.simulated else "wall"
+        head = f"{'T':>10} " + (f"{'loop':>14} " if self.show_loop else "")
+        if self.show_wall:
+            head += f"{wall:<33} " if self.full_wall else f"{wall[:4]:<16} "
+        head += f"{'late':>11} {'entry':<{o.name_width}} {'call':<{o.call_width}} result"
+        return self._fitted(Text(head, style="dim"))
 
     def record(self, r: CallRecord) -> Text:
         o = self.options
         text = Text()
         text.append(f"{r.t:10.6f} ", style="bold")
-        text.append(f"{r.loop_time:14.6f} ", style="cyan")
-        text.append(f"{iso(r.wall_time)}{'~' if self.simulated else ' '} ", style="blue")
+        if self.show_loop:
+            text.append(f"{r.loop_time:14.6f} ", style="cyan")
+        if self.show_wall:
+            wall = iso(r.wall_time)
+            if not self.full_wall:
+                wall = wall[11:26]  # HH:MM:SS.ffffff
+            text.append(f"{wall}{'~' if self.simulated else ' '} ", style="blue")
         text.append(f"{r.late * 1e3:+9.3f}ms ", style=late_style(r.late))
         text.append(f"{oneline(r.entry):<{o.name_width}} ", style="bold magenta")
         text.append(f"{oneline(r.describe()):<{o.call_width}} ")
-        style = "bold red" if r.failed else "yellow" if r.cancelled else "green"
+        style = "bold red" if r.failed or r.cancelled else "green"
         text.append(result_text(r), style=style)
-        return text
+        return self._fitted(text)
 
     # -- the live view
     def _start_live(self) -> None:
@@ -262,11 +303,17 @@ class RichRenderer:
             if isinstance(event, CallRecord) and shown >= MAX_LINES_PER_TICK:
                 self._coalesced += 1
                 continue
+            if not isinstance(event, CallRecord):
+                self._say_coalesced()  # before what came after the skipped records
             self._draw(event)
             shown += 1
+        self._say_coalesced()
+
+    def _say_coalesced(self) -> None:
         if self._coalesced:
-            self._print(Text(f"… {self._coalesced} more calls in this {TICK:g}s not drawn "
-                             "(too fast to read; --record FILE keeps every record)", style="dim"))
+            self._print(self._fitted(Text(
+                f"… {self._coalesced} more calls not drawn (too fast to read; --record keeps all)",
+                style="dim")))
             self._coalesced = 0
 
     def _stop_live(self) -> None:
