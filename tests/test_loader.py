@@ -525,7 +525,7 @@ def test_until_counts_from_t0_even_for_a_wall_clock_at() -> None:
             '[[call]]\nsoon = true\ncount = 2\ncallback = "echo"\n',
             3,
             1,
-            "'count' needs 'every' (it bounds a repeating call)",
+            "'count' needs 'every' (it only applies to a repeating call)",
         ),
         ('[[call]]\nsoon = true\nuntil = 2\ncallback = "echo"\n', 3, 1, "'until' needs 'every'"),
         ('[[call]]\nsoon = true\njitter = 2\ncallback = "echo"\n', 3, 1, "'jitter' needs 'every'"),
@@ -618,7 +618,8 @@ def test_duplicate_names() -> None:
 def test_an_explicit_name_colliding_with_a_later_default_name() -> None:
     text = '[[call]]\nname = "soon#2"\nsoon = true\n' + ECHO + "[[call]]\nsoon = true\n" + ECHO
     # the second entry's default name is soon#2: reported where that entry starts
-    assert_problem(text, 5, None, "duplicate name 'soon#2' (first used by the [[call]] on line 1)")
+    assert_problem(text, 5, None, "this [[call]]'s default name 'soon#2' is already the name of "
+                   "the [[call]] on line 1: give one of them a name")
 
 
 def test_default_names_count_entries_that_have_errors() -> None:

@@ -293,5 +293,4 @@ def test_a_failing_plugin_is_reported_at_its_line(fresh: Registry, plugin) -> No
     assert [str(p) for p in info.value.problems] == [
         f"s.toml:3:1: error: plugin '{name}' failed while importing: "
         "RuntimeError: boom\\nsecond line",
-        "s.toml:6:1: error: unknown callback 'x'",
-    ]
+    ]  # the unknown callback is most likely the failed plugin's own: not reported again

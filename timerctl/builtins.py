@@ -6,7 +6,21 @@ from .context import current_run
 from .registry import callback
 
 
-@callback("echo")
+def _check_echo(_args: tuple[object, ...], kwargs: dict[str, object]) -> str | None:
+    sep = kwargs.get("sep", " ")
+    return None if isinstance(sep, str) else f"sep must be a string, not {sep!r}"
+
+
+def _check_sleep(args: tuple[object, ...], kwargs: dict[str, object]) -> str | None:
+    seconds = args[0] if args else kwargs.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return f"sleep takes a number of seconds, not {seconds!r}"
+    if not math.isfinite(seconds) or seconds < 0:
+        return f"sleep takes a finite number of seconds >= 0, not {seconds!r}"
+    return None
+
+
+@callback("echo", validate=_check_echo)
 def echo(*args: object, sep: str = " ") -> str:
     """Join the arguments with sep and return the text."""
     return sep.join(str(a) for a in args)
@@ -18,7 +32,7 @@ def seed_callback(arg: object, *, kwarg: str = "default") -> str:
     return f"callback invoked with {arg} and {kwarg}"
 
 
-@callback("sleep")
+@callback("sleep", validate=_check_sleep)
 def sleep(seconds: float) -> str:
     """Block the loop for SECONDS: every call due meanwhile runs late."""
     if isinstance(seconds, bool) or not isinstance(seconds, int | float):

@@ -444,6 +444,8 @@ def _tomllib(text: str, path: str) -> dict[str, Any]:
 
 
 def _human_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.3g}s"
     seconds = int(seconds)
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
@@ -467,6 +469,7 @@ class _Checker:
         self.registry = registry
         self.now = now
         self.problems: list[Problem] = []
+        self.plugin_failed = False  # then unknown callbacks are most likely its own
         self.arg_checks: dict[tuple[str, int, tuple[str, ...]], str | None] = {}
 
     @property
@@ -544,8 +547,18 @@ class _Checker:
                     try:
                         self.registry.load_plugin(module)
                     except PluginError as exc:
-                        self.error(table.at("plugins"), str(exc))
+                        self.plugin_failed = True
+                        self.error(table.at("plugins"), str(exc) + self.plugin_hint(module))
         return RunConfig(loop=loop, plugins=plugins)
+
+    def plugin_hint(self, module: str) -> str:
+        """Where a plugin beside the schedule is, and why it was not found there."""
+        folder = os.path.dirname(os.path.abspath(self.path))
+        candidate = os.path.join(folder, *module.split("."))
+        if os.path.exists(candidate + ".py") or os.path.isdir(candidate):
+            return (f" (it is in the schedule's folder, which is not on the import path: "
+                    f"run with PYTHONPATH={folder})")
+        return ""
 
     # [[call]] ---------------------------------------------------------------------------------
     def calls(self, raw: Any) -> list[Call]:
@@ -575,10 +588,13 @@ class _Checker:
             if name is None:
                 continue
             if name in seen:
-                self.error(
-                    table.at("name"),
-                    f"duplicate name {_q(name)} (first used by the [[call]] on line {seen[name]})",
-                )
+                if "name" in entry:
+                    msg = (f"duplicate name {_q(name)} (first used by the [[call]] on line "
+                           f"{seen[name]})")
+                else:
+                    msg = (f"this [[call]]'s default name {_q(name)} is already the name of the "
+                           f"[[call]] on line {seen[name]}: give one of them a name")
+                self.error(table.at("name"), msg)
                 continue
             seen[name] = table.line
             if call is not None:
@@ -694,6 +710,8 @@ class _Checker:
             self.error(table.at("callback"), str(exc))
             return None
         if spec is None:
+            if self.plugin_failed:
+                return None  # most likely the failed plugin's: its error says enough
             if name.isprintable() and len(name) <= 60:
                 message = self.registry.unknown_message(name)
             else:
@@ -760,7 +778,7 @@ class _Checker:
         present = [k for k in REPEAT_KEYS if k in d]
         if "every" not in d:
             for key in present:
-                self.error(table.at(key), f"'{key}' needs 'every' (it bounds a repeating call)")
+                self.error(table.at(key), f"'{key}' needs 'every' (it only applies to a repeating call)")
             return None
         every = self.number(table, "every", d["every"], strict=True)
         count = None
