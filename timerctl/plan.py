@@ -2,7 +2,8 @@
 
 It mirrors the engine's rules: ``soon`` entries first in file order, then timers by due time;
 fixed-rate repeats at first + k*every; fixed-delay repeats assume an instant callback (a real one
-drifts by its duration). It also points out what users trip over.
+drifts by its duration). The built-ins ``stop`` and ``cancel`` end the plan or an entry where
+they run. It also points out what users trip over.
 """
 
 from __future__ import annotations
@@ -61,8 +62,13 @@ def make_plan(schedule: Schedule, wall_t0: float, *, limit: int = 200) -> Plan:
         heapq.heappush(heap, (soon, first, next(seq), call, 1))
     steps: list[Step] = []
     fired: dict[str, int] = {}
+    dropped: set[str] = set()  # entries a `cancel` step removed
+    effects: list[str] = []
+    stopped = False
     while heap and len(steps) < limit:
         _, due, _, call, n = heapq.heappop(heap)
+        if call.name in dropped:
+            continue
         steps.append(Step(len(steps) + 1, call, n, due))
         fired[call.name] = n
         rep = call.repeat
@@ -70,15 +76,33 @@ def make_plan(schedule: Schedule, wall_t0: float, *, limit: int = 200) -> Plan:
             nxt = _ns(_first_due(call, wall_t0) + n * rep.every)
             if rep.within(n + 1, nxt):
                 heapq.heappush(heap, (1, nxt, next(seq), call, n + 1))
+        # The built-ins whose effect on the timeline is known: shown, not guessed at.
+        if call.callback == "stop":
+            effects.append(f"{call.name} stops the run at T+{due:g}s: nothing after it runs")
+            stopped = True
+            break
+        target = _cancel_target(call)
+        if target is not None and target not in dropped:
+            dropped.add(target)
+            effects.append(f"{call.name} cancels what is left of {target} at T+{due:g}s")
     more: dict[str, int | None] = {}
     for call in schedule.calls:
+        if stopped or call.name in dropped:
+            continue
         total = _firings(call, wall_t0)
         done = fired.get(call.name, 0)
         if total is None:
             more[call.name] = None
         elif total > done:
             more[call.name] = total - done
-    return Plan(schedule, wall_t0, tuple(steps), more, tuple(_notes(schedule, steps)))
+    return Plan(schedule, wall_t0, tuple(steps), more, (*effects, *_notes(schedule, steps)))
+
+
+def _cancel_target(call: Call) -> str | None:
+    if call.callback != "cancel":
+        return None
+    target = call.args[0] if call.args else call.kwargs.get("entry")
+    return target if isinstance(target, str) else None
 
 
 def _notes(schedule: Schedule, steps: list[Step]) -> list[str]:
