@@ -646,7 +646,8 @@ def _exit_status(obj: object) -> int | None:
 def _error_info(exc: BaseException) -> ErrorInfo:
     if isinstance(exc, SystemExit):
         return ErrorInfo("SystemExit", f"exit status {exc.code}")
-    return ErrorInfo(type(exc).__name__, str(exc))
+    output = getattr(exc, "stdout", "")
+    return ErrorInfo(type(exc).__name__, str(exc), output if isinstance(output, str) else "")
 
 
 def run(

@@ -43,6 +43,7 @@ class Start:
 class ErrorInfo:
     type: str
     message: str
+    output: str = ""  # what a failed call still printed (exec's stdout)
 
 
 @dataclass(eq=False)  # not frozen: built once per call, on the hot path

@@ -778,7 +778,8 @@ class _Checker:
         present = [k for k in REPEAT_KEYS if k in d]
         if "every" not in d:
             for key in present:
-                self.error(table.at(key), f"'{key}' needs 'every' (it only applies to a repeating call)")
+                self.error(table.at(key),
+                           f"'{key}' needs 'every' (it only applies to a repeating call)")
             return None
         every = self.number(table, "every", d["every"], strict=True)
         count = None

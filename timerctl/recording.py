@@ -33,7 +33,7 @@ def _event(d: dict[str, Any]) -> Event | None:
             args=tuple(d["args"]), kwargs=d["kwargs"], n=d["n"], due=d["due"],
             loop_time=d["loop_time"], t=d["t"], wall_time=_ts(d["wall_time"]), late=d["late"],
             duration=d.get("duration", 0.0), result=d.get("result"),
-            error=ErrorInfo(err["type"], err["message"]) if err else None,
+            error=ErrorInfo(err["type"], err["message"], err.get("output", "")) if err else None,
             cancelled=bool(d.get("cancelled")), exit_status=d.get("exit_status"),
         )
     if kind == "cancel":
@@ -54,9 +54,11 @@ def read_events(lines: Iterable[str], path: str) -> list[Event]:
     """Parse every line; collect the bad ones as located problems."""
     events: list[Event] = []
     problems: list[Problem] = []
+    first_line = 0
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        first_line = first_line or lineno
         try:
             d = json.loads(line)
             if not isinstance(d, dict):
@@ -73,6 +75,12 @@ def read_events(lines: Iterable[str], path: str) -> list[Event]:
             events.append(event)
         if len(problems) >= 20:
             break
+    if problems and problems[0].line == first_line:
+        # Not one line of it is a record: say that once, not once per line.
+        what = "a schedule (TOML)" if path.endswith(".toml") else "not JSON Lines"
+        raise RecordingError(path, [Problem(
+            path, 0, None, f"this is {what}, not a timerctl recording: write one with "
+            "`timerctl run SCHEDULE --record FILE` (or --format jsonl)")])
     if problems:
         raise RecordingError(path, problems)
     if not any(isinstance(e, CallRecord) for e in events):

@@ -34,6 +34,8 @@ def to_dict(event: Event) -> dict[str, Any]:
         }
         if event.error is not None:
             d["error"] = {"type": event.error.type, "message": event.error.message}
+            if event.error.output:
+                d["error"]["output"] = event.error.output
             if event.cancelled:
                 d["cancelled"] = True
         else:

@@ -44,7 +44,10 @@ def result_text(record: CallRecord) -> str:
     if record.error is not None:
         if record.cancelled:
             return f"! {record.error.message}"
-        return f"! {record.error.type}: {record.error.message}"
+        text = f"! {record.error.type}: {record.error.message}"
+        if record.error.output:
+            text += f" · output: {record.error.output}"
+        return oneline(text)
     return "" if record.result is None else oneline(str(record.result))
 
 
