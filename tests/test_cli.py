@@ -329,7 +329,8 @@ def test_callbacks_lists_the_builtins(runner: CliRunner) -> None:
     lines = plain.stdout.splitlines()
     i = next(i for i, line in enumerate(lines) if line.startswith("callback("))
     assert "kwarg: str = 'default'" in lines[i]
-    assert lines[i + 1].startswith("    The seed's callback") and lines[i + 1].endswith("[built-in]")
+    doc = lines[i + 1]
+    assert doc.startswith("    The seed's callback") and doc.endswith("[built-in]")
 
 
 def test_version(runner: CliRunner) -> None:
