@@ -335,7 +335,7 @@ class RichRenderer:
         text.append(f"{status.calls} done", style="green")
         if status.failed:
             text.append(f"  {status.failed} failed", style="bold red")
-        text.append(f"  {status.pending} pending")
+        text.append(f"  {status.pending} timer{'s' if status.pending != 1 else ''} armed")
         if status.running:
             text.append(f"  {status.running} running", style="cyan")
         if status.next_entry is not None:
