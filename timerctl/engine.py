@@ -44,6 +44,7 @@ class RunOptions:
     speed: float = 1.0
     handle_signals: bool = False  # only the CLI's main thread should take SIGINT/SIGTERM
     loop_impl: str = "asyncio"
+    precision: str = "normal"  # for the real asyncio loop: "normal" | "high"
 
 
 class _Slot:
@@ -242,6 +243,7 @@ class Engine:
                 clock_resolution=_resolution(loop),
                 calls=len(self._entries),
                 speed=self.options.speed,
+                **_precision_of(loop),
             )
         )
         removers = self._install_signals(loop) if self.options.handle_signals else []
@@ -631,6 +633,26 @@ class Engine:
             self._reason = reason
 
 
+def _precision_of(loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
+    """Which precision mode and selector the loop runs with (None where it does not apply)."""
+    describe = getattr(loop, "describe", None)  # a PrecisionEventLoop's
+    if describe is None:
+        if hasattr(loop, "advance"):
+            return {"precision": None, "selector": "virtual: jumps to the next timer"}
+        if type(loop).__module__.startswith("uvloop"):
+            return {"precision": None, "selector": "libuv (1 ms resolution)"}
+        return {"precision": None, "selector": type(getattr(loop, "_selector", loop)).__name__}
+    info = describe()
+    selector = f"{info.get('selector')}, {info.get('wait')}() waits ({info.get('wait_resolution')})"
+    if info.get("timer_slack_ns") is not None:
+        selector += f", timer slack {info['timer_slack_ns']}ns"
+    if info.get("spin"):
+        selector += ", spins the last ms"
+    if info.get("fallback"):
+        selector += f", fallback: {info['fallback']}"
+    return {"precision": info.get("precision"), "selector": selector}
+
+
 def _resolution(loop: asyncio.AbstractEventLoop) -> float:
     if type(loop).__module__.startswith("uvloop"):
         return 0.001  # libuv keeps loop time in whole milliseconds
@@ -667,7 +689,7 @@ def run(
     from .clock import loop_factory
 
     options = options or RunOptions()
-    factory = loop_factory(options.loop_impl, virtual=virtual)
+    factory = loop_factory(options.loop_impl, virtual=virtual, precision=options.precision)
     engine = Engine(schedule, sink, registry=registry, options=options, wall_clock=wall_clock)
     if on_engine is not None:
         on_engine(engine)

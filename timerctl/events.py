@@ -37,6 +37,8 @@ class Start:
     clock_resolution: float
     calls: int  # entries in the schedule
     speed: float = 1.0
+    precision: str | None = None  # "normal" | "high" on the real asyncio loop, else None
+    selector: str | None = None  # what the loop waits with
 
 
 @dataclass

@@ -25,7 +25,8 @@ def _event(d: dict[str, Any]) -> Event | None:
         return Start(schedule=d["schedule"], loop_impl=d["loop_impl"], clock=d["clock"],
                      loop_t0=d["loop_t0"], wall_t0=_ts(d["wall_t0"]),
                      clock_resolution=d["clock_resolution"], calls=d["calls"],
-                     speed=d.get("speed", 1.0))
+                     speed=d.get("speed", 1.0), precision=d.get("precision"),
+                     selector=d.get("selector"))
     if kind == "call":
         err = d.get("error")
         return CallRecord(

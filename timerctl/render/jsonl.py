@@ -54,6 +54,8 @@ def to_dict(event: Event) -> dict[str, Any]:
             "clock_resolution": event.clock_resolution,
             "calls": event.calls,
             "speed": event.speed,
+            "precision": event.precision,
+            "selector": event.selector,
         }
     if isinstance(event, Cancelled):
         return {"event": "cancel", "entry": event.entry, "count": event.count, "by": event.by,

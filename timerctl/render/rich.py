@@ -362,8 +362,10 @@ class RichRenderer:
             table.add_row("clock steps", Text(f"{ev.clock_steps} (wall clock jumped; see above)",
                                               style="bold yellow"))
         if self.start is not None:
+            precision = (f" · precision {self.start.precision} ({self.start.selector})"
+                         if self.start.precision else "")
             table.add_row("loop", f"{self.start.loop_impl} · clock {self.start.clock} · "
-                                  f"resolution {self.start.clock_resolution:g}s")
+                                  f"resolution {self.start.clock_resolution:g}s{precision}")
         table.add_row("exit code", str(ev.exit_code))
         parts: list[Any] = [table]
         if len(self.samples.late):

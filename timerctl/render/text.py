@@ -62,6 +62,8 @@ def late_text(seconds: float) -> str:
 def header_lines(ev: Start) -> list[str]:
     wall_note = " (simulated)" if ev.clock == "virtual" else ""
     speed = f" · speed {ev.speed:g}x" if ev.speed != 1 else ""
+    if ev.precision:
+        speed += f" · precision {ev.precision}"
     return [
         f"# timerctl run {ev.schedule} · {ev.calls} entr{'y' if ev.calls == 1 else 'ies'} · "
         f"loop {ev.loop_impl} · clock {ev.clock}{speed} · resolution {ev.clock_resolution:g}s",
