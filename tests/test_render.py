@@ -367,3 +367,23 @@ def test_rich_closed_pipe_leaves_the_real_stdout_alone() -> None:
         sink(next(_events()))
     after = os.fstat(1)
     assert (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino)
+
+
+def test_jsonl_fast_call_line_is_the_published_form() -> None:
+    # the hot path formats call records by hand: it must give exactly what to_dict gives
+    import json as _json
+
+    from timerctl.events import CallRecord
+    from timerctl.render import RenderOptions
+    from timerctl.render.jsonl import JsonlRenderer, _dumps, to_dict
+
+    renderer = JsonlRenderer(io.StringIO(), RenderOptions())
+    for result in ("x", 'q"\n\u00e9', None, 3, 2.5, [1, {"a": (1, 2)}], object()):
+        for late in (0.0, -0.0, 1e-7, 123.456789012345, 1e-300):
+            r = CallRecord(seq=7, entry="e[red]", kind="later", callback="echo",
+                           args=(1, "a", 2.5), kwargs={"sep": ","}, n=3, due=1.1,
+                           loop_time=1.1 + late, t=0.3, wall_time=1795732178.763399,
+                           late=late, duration=2e-6, result=result)
+            line = renderer.call_line(r)
+            assert line == _dumps(to_dict(r)) + "\n"
+            assert _json.loads(line)["late"] == late

@@ -152,7 +152,7 @@ class Engine:
                 raise LookupError(call.callback)
             self._entries[call.name] = _Entry(call, spec)
         self._tasks: dict[asyncio.Task[Any], _Started] = {}
-        self._moments: dict[float, _Moment] = {}
+        self._moments: dict[float, _Slot | _Moment] = {}
         self._seq = 0
         self._lateness: list[float] = []
         self._failed = 0
@@ -205,11 +205,17 @@ class Engine:
         if loop is not None:
             for handle in getattr(loop, "_scheduled", ())[:8]:  # the heap's head is the soonest
                 args = getattr(handle, "_args", None)
-                if not args or not isinstance(args[0], _Moment) or handle.cancelled():
+                if not args or handle.cancelled():
                     continue
-                live = [s for s in args[0].slots if not s.cancelled]
-                if live and (next_due is None or args[0].when < next_due):
-                    next_entry, next_due = live[0].entry.call.name, args[0].when
+                what = args[0]
+                if type(what) is _Slot:
+                    live, when = ([what] if not what.cancelled else []), what.due
+                elif type(what) is _Moment:
+                    live, when = [s for s in what.slots if not s.cancelled], what.when
+                else:
+                    continue
+                if live and (next_due is None or when < next_due):
+                    next_entry, next_due = live[0].entry.call.name, when
         now = self._now()
         return Status(
             calls=self._seq,
@@ -319,34 +325,58 @@ class Engine:
         self._npending += 1
 
     def _arm(self, slot: _Slot) -> None:
-        """Put a timed call on the loop: call_at its due moment, after those due then already."""
-        moment = self._moments.get(slot.due)
-        if moment is None:
-            moment = self._moments[slot.due] = _Moment(slot.due)
-            assert self._loop is not None
-            moment.handle = self._loop.call_at(slot.due, self._fire_moment, moment)
-        moment.slots.append(slot)
-        moment.live += 1
-        slot.moment = moment
+        """Put a timed call on the loop: call_at its due moment, after those due then already.
 
-    def _fire_moment(self, moment: _Moment) -> None:
-        if self._moments.get(moment.when) is moment:
-            del self._moments[moment.when]
-        for slot in moment.slots:
+        One timer per moment. Most moments have one call: the handle then carries the slot
+        itself, and only a second call due at the same moment makes it a _Moment.
+        """
+        due = slot.due
+        there = self._moments.get(due)
+        if there is None:
+            assert self._loop is not None
+            slot.handle = self._loop.call_at(due, self._fire_moment, slot)
+            self._moments[due] = slot
+            return
+        if type(there) is _Slot:  # a second call at this moment: group them, in order
+            moment = _Moment(due)
+            assert there.handle is not None and self._loop is not None
+            there.handle.cancel()  # one handle for the moment, carrying both, in order
+            there.handle = None
+            moment.handle = self._loop.call_at(due, self._fire_moment, moment)
+            moment.slots.append(there)
+            moment.live = 1
+            there.moment = moment
+            self._moments[due] = there = moment
+        there.slots.append(slot)  # type: ignore[union-attr]
+        there.live += 1  # type: ignore[union-attr]
+        slot.moment = there  # type: ignore[assignment]
+
+    def _fire_moment(self, what: _Slot | _Moment) -> None:
+        due = what.due if type(what) is _Slot else what.when  # type: ignore[union-attr]
+        if self._moments.get(due) is what:
+            del self._moments[due]
+        if type(what) is _Slot:
+            if not what.cancelled:
+                self._fire(what)
+            return
+        for slot in what.slots:  # type: ignore[union-attr]
             if not slot.cancelled:
                 self._fire(slot)
 
     def _disarm(self, slot: _Slot) -> None:
         slot.cancelled = True
-        if slot.handle is not None:
-            slot.handle.cancel()
         moment = slot.moment
-        if moment is not None:
-            moment.live -= 1
-            if moment.live == 0 and moment.handle is not None:
-                moment.handle.cancel()  # nothing left at that moment: let the loop forget it
-                if self._moments.get(moment.when) is moment:
-                    del self._moments[moment.when]
+        if moment is None:  # alone at its moment (or a call_soon): its own handle
+            if slot.handle is not None:
+                slot.handle.cancel()
+            if self._moments.get(slot.due) is slot:
+                del self._moments[slot.due]
+            return
+        moment.live -= 1
+        if moment.live == 0 and moment.handle is not None:
+            moment.handle.cancel()  # nothing left at that moment: let the loop forget it
+            if self._moments.get(moment.when) is moment:
+                del self._moments[moment.when]
 
     def _jitter(self, entry: _Entry) -> float:
         rep = entry.call.repeat
