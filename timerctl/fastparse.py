@@ -26,10 +26,10 @@ RUN_KEYS = ("loop", "plugins")
 
 # Full-line comments and blank lines carry nothing: dropped before counting lines.
 _BLANK = re.compile(r"^[ \t]*(?:#[^\n]*)?\n", re.M)
-# Anything JSON reads differently from TOML, or TOML forbids: control characters (tab is
-# fine), JSON's \/ escape, UTF-16 surrogates, and null (JSON only; a string saying "null" just
-# goes the slow way).
-_DOUBT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|\\/|\\u[dD][89a-fA-F]|null")
+# Control characters are invalid anywhere in TOML (tab is fine; CR only in CRLF, left to tomllib).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# UTF-16 surrogates: JSON decodes "\ud800", TOML forbids it.
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _SENTINEL = " "  # a key no bare TOML key can be: marks the objects this module wrote
 
 
@@ -49,21 +49,60 @@ def _constant(_name: str) -> Any:
     raise _GiveUp  # NaN, Infinity: JSON extensions, not TOML
 
 
+def _doubtful(text: str) -> bool:
+    """Anything JSON reads differently from TOML, or TOML forbids: control characters, JSON's
+    \\/ escape, surrogates, and null (JSON only; a string saying "null" just goes the slow way).
+    Plain substring tests first: they run at memory speed."""
+    if "null" in text or "\\/" in text or "\r" in text:
+        return True
+    if "\\u" in text and _SURROGATE.search(text):
+        return True
+    return _CONTROL.search(text) is not None
+
+
 def parse(text: str) -> dict[str, Any] | None:
     """The document as tomllib would read it, or None when tomllib must decide."""
-    if _DOUBT.search(text):
+    if _doubtful(text):
         return None
     if not text.endswith("\n"):
         text += "\n"
-    body = "\n" + _BLANK.sub("", text)
+    if "#" in text or "\n " in text or "\n\t" in text or text[0] in " \t\n":
+        body = "\n" + _BLANK.sub("", text)
+    else:  # the generated form: only empty lines to drop, and str.replace does that fastest
+        body = "\n" + text
+        while "\n\n" in body:
+            body = body.replace("\n\n", "\n")
     has_run = body.startswith("\n[run]\n")
+    headers = body.count("\n[[call]]\n")
     # Every line must be an exact header or start with a known key and " = ".
-    starts = body.count("\n[[call]]\n") + has_run
-    starts += sum(body.count(f"\n{k} = ") for k in CALL_KEYS + RUN_KEYS)
-    if starts != body.count("\n") - 1 or body.count("\n[run]\n") != has_run:
+    keys = sum(body.count(f"\n{k} = ") for k in CALL_KEYS + RUN_KEYS)
+    if headers + has_run + keys != body.count("\n") - 1 or body.count("\n[run]\n") != has_run:
         return None
-    if not has_run and not body.startswith("\n[[call]]\n"):
+    if not headers or not (has_run or body.startswith("\n[[call]]\n")):
         return None
+    if "{" in text:  # JSON objects would pass for TOML tables: every object is checked
+        return _parse_checked(body, has_run)
+    # Every line ends with a comma; a table's last line gives its comma to the closing brace.
+    js = body.replace("\n", ",\n")  # "\n" -> ",\n": the leading newline too, dropped below
+    js = js.replace(",\n[[call]],\n", "\n},{\n")
+    if has_run:
+        js = '{"run":{' + js[len(",\n[run],"):].replace("\n},{\n", '\n},"call":[{\n', 1)
+    else:
+        js = '{"call":[{' + js[len("\n},{"):]  # the first header became "\n},{\n"
+    for key in CALL_KEYS + RUN_KEYS:
+        js = js.replace(f"\n{key} = ", f'\n"{key}":')
+    js = js[:-2] + "}]}"  # the last line's comma
+    try:
+        doc = json.loads(js, parse_constant=_constant)
+    except (_GiveUp, ValueError, RecursionError):
+        return None
+    # A key written twice in one table: JSON keeps the last, TOML refuses. Count them.
+    found = sum(map(len, doc["call"])) + (len(doc["run"]) if has_run else 0)
+    return doc if found == keys else None
+
+
+def _parse_checked(body: str, has_run: bool) -> dict[str, Any] | None:
+    """The same, with every JSON object checked: user-written objects and duplicates give up."""
     js = body[1:].replace("\n", ",\n")  # every line now ends with a comma
     if has_run:
         js = '{" ":0,"run":{' + js[len("[run],"):]
@@ -74,9 +113,6 @@ def parse(text: str) -> dict[str, Any] | None:
         js = js.replace(f"\n{key} = ", f'\n"{key}":')
     js = js.replace("\n[[call]],", '\n" ":0},{') + '" ":0}]}'
     try:
-        doc = json.loads(js, object_pairs_hook=_table, parse_constant=_constant)
+        return json.loads(js, object_pairs_hook=_table, parse_constant=_constant)
     except (_GiveUp, ValueError, RecursionError):
         return None
-    if has_run and "call" not in doc:
-        return None
-    return doc
