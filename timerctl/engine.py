@@ -443,24 +443,29 @@ class Engine:
             return
         loop = self._loop
         assert loop is not None
-        now = loop.time()
-        wall = self._wall_at(now)
         entry.fired = slot.n
         rep = entry.call.repeat
-        if rep is not None and rep.mode is Mode.FIXED_RATE:
-            self._schedule_next(entry, slot.n + 1, None)
         call = entry.call
+        func, args, kwargs = entry.spec.func, call.args, call.kwargs
         result: Any = None
         error: ErrorInfo | None = None
         status: int | None = None
         self._running = call.name
         _ENTRY.set(call.name)  # each handle runs in its own copy of the context
+        # The clocks are read last, right before the call: what a record says is when the
+        # callback really started, not when the bookkeeping before it did.
+        now = loop.time()
+        wall = self._wall_at(now)
         try:
-            result = entry.spec.func(*call.args, **call.kwargs)
+            result = func(*args, **kwargs)
         except (Exception, SystemExit) as exc:
             error, status = _error_info(exc), _exit_status(exc)
         finally:
             self._running = None
+        if rep is not None and rep.mode is Mode.FIXED_RATE:
+            # due at first + n*every whatever this call did; a cancel of its own entry from
+            # inside the call has set entry.done, and nothing more is armed
+            self._schedule_next(entry, slot.n + 1, None)
         if error is None and inspect.isawaitable(result):
             task = loop.create_task(self._finish_async(slot, result, now, wall))
             self._tasks[task] = _Started(slot, result, now, wall)
