@@ -11,6 +11,7 @@ are coalesced into one line that says how many were skipped (``--record`` keeps 
 
 from __future__ import annotations
 
+import sys
 import threading
 from array import array
 from collections import deque
@@ -28,8 +29,9 @@ from . import RenderOptions
 from .text import TolerantStream, header_lines, ms, oneline, result_text
 
 TICK = 0.1  # seconds between two redraws of the live view
-MAX_LINES_PER_TICK = 40  # records shown per redraw; the rest are counted, not drawn
+MAX_LINES_PER_TICK = 20  # records shown per redraw (200 a second: more than anyone reads)
 MAX_TIMELINE_ROWS = 12
+SWITCH_INTERVAL = 0.0002  # seconds a drawing thread may hold the GIL while the loop waits
 
 BUCKETS = ((1e-5, "< 10µs"), (1e-4, "< 100µs"), (1e-3, "< 1ms"), (1e-2, "< 10ms"),
            (1e-1, "< 100ms"), (float("inf"), ">= 100ms"))
@@ -180,6 +182,8 @@ class RichRenderer:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._coalesced = 0
+        self._gone: OutputClosed | None = None
+        self._switch: float | None = None
 
     # -- the sink
     def bind_status(self, status: Callable[[], Any]) -> None:
@@ -189,15 +193,19 @@ class RichRenderer:
     def __call__(self, event: Event) -> None:
         if isinstance(event, CallRecord):
             self.samples.add(event)
-        if self._live is not None:
+        if self._thread is not None:
+            if self._gone is not None:  # the drawing thread found the reader gone
+                raise self._gone
             self._queue.append(event)
             if isinstance(event, End):
-                self._stop_live()
+                self._stop_drawing()
                 self._draw_end(event)
             return
-        if isinstance(event, Start) and self.live_wanted and event.clock == "real":
+        if isinstance(event, Start) and event.clock == "real":
+            # A real run is drawn by a thread of its own: a rich print costs ~160 µs, and on
+            # the loop thread it would make calls late (a virtual run is instant: drawn inline).
             self._draw(event)
-            self._start_live()
+            self._start_drawing(live=self.live_wanted)
             return
         if isinstance(event, End):
             self._draw_end(event)
@@ -207,7 +215,7 @@ class RichRenderer:
     # -- drawing
     def _print(self, *renderables: object) -> None:
         try:
-            (self._live.console if self._live is not None else self.console).print(*renderables)
+            self.console.print(*renderables)  # a Live draws its footer below what is printed
         except BrokenPipeError:
             raise OutputClosed("stdout closed") from None
 
@@ -278,36 +286,53 @@ class RichRenderer:
         return self._fitted(text)
 
     # -- the live view
-    def _start_live(self) -> None:
-        self._live = Live(self.footer(), console=self.console, auto_refresh=False,
-                          transient=True, redirect_stdout=False, redirect_stderr=True)
-        self._live.start()
-        self._thread = threading.Thread(target=self._run_live, name="timerctl-live", daemon=True)
+    def _start_drawing(self, *, live: bool) -> None:
+        if live:
+            self._live = Live(self.footer(), console=self.console, auto_refresh=False,
+                              transient=True, redirect_stdout=False, redirect_stderr=True)
+            self._live.start()
+        # Hand the GIL back to the loop thread within 0.2 ms, not CPython's default 5 ms:
+        # drawing must not hold a due call back.
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
+        self._thread = threading.Thread(target=self._run_drawing, name="timerctl-draw",
+                                        daemon=True)
         self._thread.start()
 
-    def _run_live(self) -> None:
+    def _run_drawing(self) -> None:
         while not self._stop.wait(TICK):
             try:
                 self._drain()
                 if self._live is not None:
                     self._live.update(self.footer(), refresh=True)
             except (BrokenPipeError, OutputClosed):
+                self._gone = OutputClosed("stdout closed")
                 return
 
     def _drain(self) -> None:
-        shown = 0
+        """Draw what the loop queued since the last tick: records in one batch (one print, not
+        one per line: each print holds the GIL the loop needs), at most MAX_LINES_PER_TICK."""
+        batch: list[Text] = []
         while self._queue:
             event = self._queue.popleft()
             if isinstance(event, End):
                 continue
-            if isinstance(event, CallRecord) and shown >= MAX_LINES_PER_TICK:
-                self._coalesced += 1
+            if isinstance(event, CallRecord):
+                if len(batch) >= MAX_LINES_PER_TICK:
+                    self._coalesced += 1
+                elif self.show_records:
+                    batch.append(self.record(event))
                 continue
-            if not isinstance(event, CallRecord):
-                self._say_coalesced()  # before what came after the skipped records
+            self._flush_batch(batch)
+            self._say_coalesced()  # before what came after the skipped records
             self._draw(event)
-            shown += 1
+        self._flush_batch(batch)
         self._say_coalesced()
+
+    def _flush_batch(self, batch: list[Text]) -> None:
+        if batch:
+            self._print(Text("\n").join(batch))
+            batch.clear()
 
     def _say_coalesced(self) -> None:
         if self._coalesced:
@@ -316,10 +341,15 @@ class RichRenderer:
                 style="dim")))
             self._coalesced = 0
 
-    def _stop_live(self) -> None:
+    def _stop_drawing(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join()
+        if self._switch is not None:
+            sys.setswitchinterval(self._switch)
+        if self._gone is not None:
+            raise self._gone
         self._drain()
         live, self._live = self._live, None
         if live is not None:
