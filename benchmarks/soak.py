@@ -136,7 +136,7 @@ def soak(seconds: float, every: float, workdir: Path, pycache: str, max_growth: 
     count = round(seconds / every)
     path = schedule(workdir / "soak.toml", every, count)
     print(f"\n== soak: every = {every} s, count = {count:,} (~{seconds:g} s), --format jsonl "
-          "into a pipe read line by line")
+          "into a pipe read line by line", flush=True)
     with tempfile.TemporaryFile() as errfile:
         started = time.monotonic()
         proc = subprocess.Popen([TIMERCTL, "run", str(path), "--format", "jsonl"],
@@ -216,7 +216,7 @@ def soak(seconds: float, every: float, workdir: Path, pycache: str, max_growth: 
 def through_jq(n: int, every: float, workdir: Path, pycache: str, jq: str) -> bool:
     path = schedule(workdir / "count.toml", every, n)
     print(f"\n== count: {n:,} calls (every = {every} s): timerctl run {path.name} "
-          "--format jsonl | jq -c . | wc -l")
+          "--format jsonl | jq -c . | wc -l", flush=True)
     started = time.monotonic()
     producer = subprocess.Popen([TIMERCTL, "run", str(path), "--format", "jsonl"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -266,7 +266,7 @@ def main() -> None:
     parser.add_argument("--jq", default=shutil.which("jq") or "/usr/bin/jq")
     args = parser.parse_args()
     seconds = args.seconds if args.seconds is not None else (None if args.count else 600.0)
-    print(machine())
+    print(machine(), flush=True)
     ok = True
     with tempfile.TemporaryDirectory(prefix="timerctl-soak-") as tmp:
         workdir = Path(tmp)

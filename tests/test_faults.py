@@ -9,6 +9,7 @@ the records). Bugs found are ``xfail(strict=True)`` tests whose reason starts wi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -25,6 +26,8 @@ from typing import Any
 
 import pytest
 from helpers import TIMERCTL, clean_env
+
+from timerctl.demos import DEMOS
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="signals and process groups are POSIX")
 
@@ -200,10 +203,16 @@ class Child:
         os.killpg(self.proc.pid, sig)
         return now
 
-    def finish(self, timeout: float = 5.0) -> tuple[int, list[Obj], str]:
+    def wait(self, timeout: float = 5.0) -> int:
+        """The exit code, once the process ended and all its output was read."""
         code = self.proc.wait(timeout=timeout)
         for thread in self._threads:
             thread.join(timeout)
+        return code
+
+    def finish(self, timeout: float = 5.0) -> tuple[int, list[Obj], str]:
+        """Exit code, jsonl objects, stderr."""
+        code = self.wait(timeout)
         return code, [json.loads(line) for line in self.lines], self.stderr
 
     @property
@@ -212,15 +221,9 @@ class Child:
 
     def kill(self) -> None:
         if self.proc.poll() is None:
-            with_suppressed(lambda: os.killpg(self.proc.pid, signal.SIGKILL))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-
-
-def with_suppressed(func: Callable[[], object]) -> None:
-    try:
-        func()
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture
@@ -386,6 +389,43 @@ def test_a_signal_mid_run_cancels_what_is_pending_and_ends_the_stream(
     assert jsonl((here / "rec.jsonl").read_text()) == records
 
 
+def wait_blocked_reading(pid: int, within: float = 5.0) -> None:
+    """Until pid sleeps in a pipe read (past its imports: a Ctrl-C during Python's start-up
+    imports is Python's own traceback, not timerctl's)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            wchan = Path(f"/proc/{pid}/wchan").read_text()
+        except OSError:
+            break
+        if "pipe_read" in wchan:  # its only pipe to read is stdin
+            return
+        time.sleep(0.005)
+    time.sleep(0.5)  # no procfs wchan: give it time
+
+
+@pytest.mark.parametrize(("sig", "codes"), [(signal.SIGINT, (130,)),
+                                             (signal.SIGTERM, (143, -signal.SIGTERM))],
+                         ids=["SIGINT", "SIGTERM"])
+def test_a_signal_while_the_schedule_is_read_from_stdin(here: Path, sig: int,
+                                                        codes: tuple[int, ...]) -> None:
+    """`timerctl run -` waiting for its schedule: Ctrl-C is a quiet 130 (SIGTERM's default
+    death is 143 to a shell), nothing on stdout, no traceback."""
+    proc = subprocess.Popen([TIMERCTL, "run", "-"], cwd=here, env=env_for(here),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_blocked_reading(proc.pid)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode in codes
+    assert out == b""
+    assert TRACEBACK.encode() not in err and len(err.splitlines()) <= 1
+
+
 @pytest.mark.parametrize(("sig", "code", "reason"), SIGNALS, ids=["SIGINT", "SIGTERM"])
 def test_a_signal_ends_a_running_exec_child(
     here: Path, spawn: Callable[..., Child], sig: int, code: int, reason: str
@@ -460,9 +500,10 @@ def test_a_second_sigint_exits_at_once_and_leaves_no_child(
     assert_contiguous(records)  # whatever was written is whole lines, in order
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Ctrl-C is handled by the event loop only, so while "
-                   "a sync callback blocks it (the built-in `sleep`, the `blocking` demo) neither "
-                   "the first nor a second Ctrl-C acts until the callback returns")
+@pytest.mark.xfail(strict=True, reason="BUG: Ctrl-C is handled by the event loop only: while a "
+                   "sync callback blocks it (the built-in `sleep`, the `blocking` demo) no Ctrl-C "
+                   "acts until the callback returns, and when it was the last call both are lost: "
+                   "exit 0, reason done")
 def test_a_second_sigint_exits_at_once_while_a_callback_blocks_the_loop(
     here: Path, spawn: Callable[..., Child]
 ) -> None:
@@ -483,6 +524,29 @@ def test_a_second_sigint_exits_at_once_while_a_callback_blocks_the_loop(
     assert exit_code == 130
     assert TRACEBACK not in stderr
     assert time.monotonic() - sent < 1.0, "the second Ctrl-C waited for the callback"
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a Ctrl-C that arrives while the last call blocks "
+                   "the loop is lost: the run ends 'done', exit 0 (a script goes on)")
+def test_a_sigint_during_a_blocking_last_call_is_not_lost(
+    here: Path, spawn: Callable[..., Child]
+) -> None:
+    write(here, "s.toml", """\
+        [[call]]
+        name = "block"
+        soon = true
+        callback = "sleep"
+        args = [0.5]
+    """)
+    child = spawn("run", "s.toml", "--format", "jsonl")
+    child.wait_for(lambda o: o["event"] == "start")
+    time.sleep(0.2)  # inside the sleep now
+    child.interrupt()
+    exit_code, records, stderr = child.finish()
+    assert exit_code == 130
+    assert stderr == ""
+    end = assert_complete(records)
+    assert end["reason"] == "interrupted" and end["exit_code"] == 130
 
 
 def test_a_run_started_with_sigint_ignored_keeps_ignoring_it(
@@ -517,10 +581,7 @@ def test_sigint_in_plain_format_prints_the_summary(here: Path, spawn: Callable[.
         assert time.monotonic() < deadline and child.proc.poll() is None
         time.sleep(0.01)
     child.interrupt()
-    code = child.proc.wait(timeout=5)
-    for thread in child._threads:
-        thread.join(5)
-    assert code == 130
+    assert child.wait() == 130
     assert child.stderr == ""
     assert child.lines[-1].startswith("# interrupted: ")
     assert "exit 130" in child.lines[-1]
@@ -550,6 +611,53 @@ def test_sigint_on_the_virtual_clock_stops_a_busy_loop(
     assert end["calls"] + end["cancelled"] == 10_000_000  # every call accounted for
 
 
+MEMORY_PROBE = """\
+import sys
+
+from timerctl import callback
+
+
+@callback("blocks")
+def blocks():
+    return sys.getallocatedblocks()
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: memory grows by one object (~32 bytes) per call for "
+                   "the whole run (every lateness is kept for the end's percentiles), so an "
+                   "unbounded `every` grows without bound: ~115 MB/hour at 1 kHz")
+def test_memory_stays_flat_over_a_long_run(here: Path) -> None:
+    """18,000 calls between two probes of the interpreter's allocated blocks."""
+    write(here, "probe.py", MEMORY_PROBE)
+    write(here, "s.toml", """\
+        [run]
+        plugins = ["probe"]
+
+        [[call]]
+        name = "soak"
+        soon = true
+        every = 0.001
+        count = 20000
+        callback = "echo"
+        args = ["soak"]
+
+        [[call]]
+        name = "before"
+        at = 2.0005
+        callback = "blocks"
+
+        [[call]]
+        name = "after"
+        at = 19.9995
+        callback = "blocks"
+    """)
+    proc = run(here, "run", "s.toml", "--clock", "virtual", "--format", "jsonl")
+    assert proc.returncode == 0, proc.stderr
+    got = by_entry(jsonl(proc.stdout))
+    growth = got["after"]["result"] - got["before"]["result"]
+    assert growth < 2000, f"{growth} more blocks after 18,000 more calls"
+
+
 # -- pipes ---------------------------------------------------------------------------------------
 
 DENSE = """\
@@ -562,6 +670,7 @@ callback = "echo"
 args = ["many"]
 """
 
+#: real clock; the reader is long gone before the last record (see the end-record test below)
 SLOW = """\
 [[call]]
 soon = true
@@ -572,6 +681,11 @@ args = ["first"]
 later = 0.1
 callback = "echo"
 args = ["second"]
+
+[[call]]
+later = 0.3
+callback = "echo"
+args = ["third"]
 """
 
 
@@ -594,6 +708,55 @@ def test_pipe_into_head_1_exits_141_quietly(here: Path, fmt: str, schedule: str,
     assert first.startswith(b'{"event":"start"' if fmt == "jsonl" else b"# timerctl run s.toml")
     assert code == 141
     assert err == ""
+
+
+#: a plugin that makes stdout a pipe whose reader is gone just before the end record is
+#: written: what `| head -N` does when N is the number of lines before the end
+CUT_BEFORE_END = """\
+import os
+import sys
+
+from timerctl.events import End
+from timerctl.render import jsonl, plain, rich
+
+
+def cut_before_end(cls):
+    original = cls.__call__
+
+    def __call__(self, event):
+        if isinstance(event, End):
+            sys.stdout.flush()
+            r, w = os.pipe()
+            os.close(r)
+            os.dup2(w, 1)
+            os.close(w)
+        return original(self, event)
+
+    cls.__call__ = __call__
+
+
+for cls in (jsonl.JsonlRenderer, plain.PlainRenderer, rich.RichRenderer):
+    cut_before_end(cls)
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: an OutputClosed raised while the end record is "
+                   "written is swallowed (the End was already computed, exit_code 0, and stdout "
+                   "is not quieted): the flush at exit fails, exit 120 and 'Exception ignored in: "
+                   "<_io.TextIOWrapper name='<stdout>'> BrokenPipeError' on stderr. Also makes "
+                   "`--format rich | head -1` exit 120 now and then when a record and the end "
+                   "fall on one 0.1 s drawing tick")
+@pytest.mark.parametrize("fmt", ["jsonl", "plain", "rich"])
+@pytest.mark.parametrize("clock", ["real", "virtual"])
+def test_the_reader_leaving_just_before_the_end_record_exits_141(here: Path, fmt: str,
+                                                                  clock: str) -> None:
+    write(here, "cutend.py", CUT_BEFORE_END)
+    write(here, "s.toml", '[[call]]\nsoon = true\ncallback = "echo"\nargs = ["only"]\n')
+    proc = subprocess.run([TIMERCTL, "run", "s.toml", "--format", fmt, "--clock", clock,
+                           "--plugin", "cutend"], cwd=here, env=env_for(here),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          timeout=20)
+    assert (proc.returncode, proc.stderr) == (141, "")
 
 
 def closed_stdout(here: Path, *args: str) -> tuple[int, str]:
@@ -671,6 +834,37 @@ def test_stdout_closed_before_start_is_a_clear_error(here: Path) -> None:
     assert "stdout" in proc.stderr
 
 
+@pytest.mark.xfail(strict=True, reason="BUG: `timerctl run - <&-` (stdin closed): 'internal "
+                   "error: AttributeError: 'NoneType' object has no attribute 'buffer'', exit 70")
+def test_stdin_closed_is_a_clear_error(here: Path) -> None:
+    proc = subprocess.run([TIMERCTL, "run", "-"], cwd=here, env=env_for(here),
+                          capture_output=True, text=True, timeout=20,
+                          preexec_fn=lambda: os.close(0))
+    assert proc.returncode == 2
+    assert "internal error" not in proc.stderr and TRACEBACK not in proc.stderr
+    assert proc.stderr.startswith("<stdin>")
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: with stderr a closed pipe, an exec child's stderr "
+                   "forwarded to ours leaves bytes in sys.stderr's buffer; the flush at exit "
+                   "fails and the process exits 120 while its end record says exit_code 0")
+def test_a_closed_stderr_does_not_change_the_exit_code(here: Path) -> None:
+    write(here, "s.toml", """\
+        [[call]]
+        soon = true
+        callback = "exec"
+        args = ["sh", "-c", "for i in 1 2 3 4 5; do echo complaint $i >&2; done; echo fine"]
+    """)
+    proc = subprocess.Popen([TIMERCTL, "run", "s.toml", "--format", "jsonl"], cwd=here,
+                            env=env_for(here), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    proc.stderr.close()  # `timerctl ... 2>&1 | head -0`, or a log reader that went away
+    out, _ = proc.communicate(timeout=10)
+    end = assert_complete(jsonl(out.decode()))
+    assert end["exit_code"] == 0
+    assert proc.returncode == end["exit_code"]
+
+
 def slow_reader(proc: subprocess.Popen[bytes], every: int, pause: float) -> list[bytes]:
     """Read line by line, stopping ``pause`` seconds every ``every`` lines."""
     assert proc.stdout is not None
@@ -728,10 +922,31 @@ def test_a_slow_reader_of_plain_output_loses_nothing(here: Path) -> None:
                              "virtual"], cwd=here, env=env_for(here), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     lines = slow_reader(proc, every=300, pause=0.03)
-    assert proc.wait(timeout=10) == 0
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=10) == 0, err
     text = [line.decode() for line in lines]
-    assert sum(line.rstrip().endswith("echo('tok')  tok") for line in text) == 3000
-    assert text[-1].startswith("# done: 3000 calls, 0 failed")
+    others = [line for line in text if not line.rstrip().endswith("echo('tok')  tok")]
+    assert len(text) - len(others) == 3000, others
+    assert text[-1].startswith("# done: 3000 calls, 0 failed"), text[-1]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG (contract): --format rich on the real clock draws "
+                   "at most 20 records per 0.1 s tick and replaces the rest by '… N more calls "
+                   "not drawn', also into a pipe or file; SPEC §4 says rich shows 'the same "
+                   "records' (1,000 calls in 0.5 s: ~100 drawn)")
+def test_rich_into_a_pipe_keeps_every_record(here: Path) -> None:
+    write(here, "s.toml", """\
+        [[call]]
+        soon = true
+        every = 0.0005
+        count = 1000
+        callback = "echo"
+        args = ["tok"]
+    """)
+    proc = run(here, "run", "s.toml", "--format", "rich")
+    assert proc.returncode == 0
+    assert sum("echo('tok')" in line for line in proc.stdout.splitlines()) == 1000
 
 
 # -- failing callbacks ---------------------------------------------------------------------------
@@ -852,7 +1067,7 @@ def test_an_async_callback_awaiting_forever_is_bounded_by_timeout(here: Path) ->
     assert end["reason"] == "timeout" and end["cancelled"] == 1 and end["failed"] == 0
     record = by_entry(records)["forever"]
     assert record["cancelled"] is True and record["error"]["type"] == "CancelledError"
-    assert 0.3 <= record["duration"] < 1.0
+    assert 0.299 <= record["t"] + record["duration"] < 1.0  # from its start to the timeout
     assert by_entry(records)["quick"]["result"] == "quick"
 
 
@@ -1116,27 +1331,22 @@ def test_the_tripwire_trips_on_a_run(here: Path) -> None:
     assert proc.returncode == 99 and "TRIPPED:" in proc.stderr
 
 
-def demo_names() -> list[str]:
-    out = subprocess.run([TIMERCTL, "demo"], capture_output=True, text=True, env=clean_env(),
-                         timeout=20).stdout
-    return [line.split()[0] for line in out.splitlines() if line and not line[0].isspace()]
+@pytest.mark.parametrize("args", [["check"], ["plan"], ["plan", "--format", "jsonl"]])
+def test_check_and_plan_of_the_examples_pass_the_tripwire(here: Path, args: list[str]) -> None:
+    """examples.toml has an exec entry and every built-in: nothing may run or start."""
+    proc = tripwire(here, *args, str(REPO / "examples.toml"))
+    assert proc.returncode == 0, proc.stderr
 
 
-def test_check_plan_and_demo_show_pass_the_tripwire(here: Path) -> None:
-    examples = str(REPO / "examples.toml")
-    for args in (["check", examples], ["plan", examples], ["plan", examples, "--format", "jsonl"]):
-        proc = tripwire(here, *args)
-        assert proc.returncode == 0, (args, proc.stderr)
-    names = demo_names()
-    assert {"call-soon", "call-later", "call-at"} <= set(names)
-    for name in names:
-        shown = tripwire(here, "demo", name, "--show")
-        assert shown.returncode == 0, (name, shown.stderr)
-        assert "[[call]]" in shown.stdout
-        (here / f"{name}.toml").write_text(shown.stdout)
-        for command in ("check", "plan"):
-            proc = tripwire(here, command, f"{name}.toml")
-            assert proc.returncode == 0, (name, command, proc.stderr)
+@pytest.mark.parametrize("name", list(DEMOS))
+def test_demo_show_and_its_check_and_plan_pass_the_tripwire(here: Path, name: str) -> None:
+    shown = tripwire(here, "demo", name, "--show")
+    assert shown.returncode == 0, shown.stderr
+    assert "[[call]]" in shown.stdout
+    (here / f"{name}.toml").write_text(shown.stdout)
+    for command in ("check", "plan"):
+        proc = tripwire(here, command, f"{name}.toml")
+        assert proc.returncode == 0, (command, proc.stderr)
 
 
 @pytest.mark.parametrize("name", ["os:system", "os.system", "subprocess:run", "builtins.eval",
