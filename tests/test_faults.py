@@ -740,12 +740,6 @@ for cls in (jsonl.JsonlRenderer, plain.PlainRenderer, rich.RichRenderer):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an OutputClosed raised while the end record is "
-                   "written is swallowed (the End was already computed, exit_code 0, and stdout "
-                   "is not quieted): the flush at exit fails, exit 120 and 'Exception ignored in: "
-                   "<_io.TextIOWrapper name='<stdout>'> BrokenPipeError' on stderr. Also makes "
-                   "`--format rich | head -1` exit 120 now and then when a record and the end "
-                   "fall on one 0.1 s drawing tick")
 @pytest.mark.parametrize("fmt", ["jsonl", "plain", "rich"])
 @pytest.mark.parametrize("clock", ["real", "virtual"])
 def test_the_reader_leaving_just_before_the_end_record_exits_141(here: Path, fmt: str,
@@ -785,18 +779,12 @@ def _bug(reason: str) -> Any:
     "demo call-soon --show",
     "demo call-soon --classic",
     "run --help",
-    pytest.param("plan s.toml --format plain", marks=_bug(
-        "plan's output fits the stdout buffer, the flush at exit fails: exit 120 and "
-        "'Exception ignored ... BrokenPipeError' on stderr")),
-    pytest.param("plan s.toml --format jsonl", marks=_bug("same as plan --format plain")),
-    pytest.param("plan s.toml --format rich", marks=_bug(
-        "rich's Console turns EPIPE into SystemExit(1): exit 1 instead of 141")),
-    pytest.param("report rec.jsonl", marks=_bug(
-        "report says 'timerctl: stdout closed' then the exit flush fails: exit 120 and "
-        "'Exception ignored ... BrokenPipeError'")),
-    pytest.param("--help", marks=_bug("click's main() maps EPIPE outside a command to exit 1")),
-    pytest.param("--version", marks=_bug("click's main() maps EPIPE outside a command to "
-                                         "exit 1")),
+    "plan s.toml --format plain",
+    "plan s.toml --format jsonl",
+    "plan s.toml --format rich",
+    "report rec.jsonl",
+    "--help",
+    "--version",
 ])
 def test_every_command_exits_141_quietly_when_nobody_reads(here: Path, args: str) -> None:
     write(here, "s.toml", SLOW)
@@ -821,9 +809,6 @@ def test_stdout_on_a_full_disk_is_a_clear_error(here: Path) -> None:
     assert "Exception ignored" not in proc.stderr and TRACEBACK not in proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: started with fd 1 closed (`timerctl run s.toml >&-`), "
-                   "sys.stdout is None: 'internal error: AttributeError: NoneType ... write', "
-                   "exit 70")
 def test_stdout_closed_before_start_is_a_clear_error(here: Path) -> None:
     write(here, "s.toml", SLOW)
     proc = subprocess.run([TIMERCTL, "run", "s.toml", "--format", "jsonl"], cwd=here,
@@ -834,8 +819,6 @@ def test_stdout_closed_before_start_is_a_clear_error(here: Path) -> None:
     assert "stdout" in proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `timerctl run - <&-` (stdin closed): 'internal "
-                   "error: AttributeError: 'NoneType' object has no attribute 'buffer'', exit 70")
 def test_stdin_closed_is_a_clear_error(here: Path) -> None:
     proc = subprocess.run([TIMERCTL, "run", "-"], cwd=here, env=env_for(here),
                           capture_output=True, text=True, timeout=20,
@@ -845,9 +828,6 @@ def test_stdin_closed_is_a_clear_error(here: Path) -> None:
     assert proc.stderr.startswith("<stdin>")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: with stderr a closed pipe, an exec child's stderr "
-                   "forwarded to ours leaves bytes in sys.stderr's buffer; the flush at exit "
-                   "fails and the process exits 120 while its end record says exit_code 0")
 def test_a_closed_stderr_does_not_change_the_exit_code(here: Path) -> None:
     write(here, "s.toml", """\
         [[call]]

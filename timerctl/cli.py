@@ -35,6 +35,9 @@ Examples (examples.toml is in the source tree; every demo prints its own schedul
 
 def _die(exc: TimerctlError) -> NoReturn:
     """Report a user-facing error on stderr and exit with its code: never a traceback."""
+    if isinstance(exc, OutputClosed):  # the reader went away: nothing to tell anyone
+        _quiet_stdout()
+        sys.exit(exc.exit_code)
     if isinstance(exc, ScheduleError):
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -540,5 +543,55 @@ def report(recording: str, svg: str | None, html: str | None) -> None:
         _export(renderer, svg, html)
 
 
+def _quiet_stderr() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+    except OSError:
+        pass
+
+
 def main() -> None:
-    cli(prog_name="timerctl")
+    """The console script: run the CLI and own the process's exit status.
+
+    click's standalone mode turns a closed stdout into exit 1; a pipeline tool exits 141,
+    quietly, whatever command was writing (run, plan, report, --help). Output still buffered
+    when the command returns is flushed here, where a reader gone away can still be told.
+    """
+    if sys.stdout is None or sys.stderr is None:  # started with >&- or 2>&-
+        if sys.stderr is not None:
+            print("timerctl: stdout is closed: nowhere to write the records", file=sys.stderr)
+        sys.exit(2)
+    code: int | str | None
+    try:
+        code = cli.main(prog_name="timerctl", standalone_mode=False)
+    except SystemExit as exc:
+        code = exc.code
+        if code == 1 and type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):
+            code = 141  # click's own answer to EPIPE (in --help, --version): exit 1
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        code = 1
+    except BrokenPipeError:
+        code = 141
+    except KeyboardInterrupt:  # before the run's own handlers were in place
+        click.echo("timerctl: interrupted", err=True)
+        code = 130
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        _quiet_stdout()
+        code = 141
+    except OSError:
+        pass
+    else:
+        if code == 141:
+            _quiet_stdout()
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        _quiet_stderr()  # a closed stderr must not change the exit status
+    sys.exit(code)

@@ -349,6 +349,8 @@ def _read_limited(stream: BinaryIO, path: str) -> bytes:
 def read_source(path: str) -> tuple[bytes, str]:
     """The bytes of a schedule and the name to show for it (``-`` is stdin)."""
     if path == STDIN:
+        if sys.stdin is None:  # started with <&-
+            raise ScheduleError(STDIN_NAME, [Problem(STDIN_NAME, 0, None, "stdin is closed")])
         return _read_limited(sys.stdin.buffer, STDIN_NAME), STDIN_NAME
     try:
         if os.path.isdir(path):

@@ -62,11 +62,12 @@ def jsonl(plan: Plan, stream: IO[str]) -> None:
 
 
 def rich(plan: Plan, stream: IO[str]) -> None:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=stream, markup=False, highlight=False, emoji=False)
+    from .rich import _Console  # turns a closed pipe into OutputClosed, not rich's exit 1
+
+    console = _Console(file=stream, markup=False, highlight=False, emoji=False)
     table = Table(title=f"plan of {plan.schedule.path} · t0 = now ({iso(plan.wall_t0)})",
                   title_justify="left")
     for col, justify in (("#", "right"), ("T+", "right"), ("wall", "left"), ("entry", "left"),
