@@ -500,10 +500,6 @@ def test_a_second_sigint_exits_at_once_and_leaves_no_child(
     assert_contiguous(records)  # whatever was written is whole lines, in order
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Ctrl-C is handled by the event loop only: while a "
-                   "sync callback blocks it (the built-in `sleep`, the `blocking` demo) no Ctrl-C "
-                   "acts until the callback returns, and when it was the last call both are lost: "
-                   "exit 0, reason done")
 def test_a_second_sigint_exits_at_once_while_a_callback_blocks_the_loop(
     here: Path, spawn: Callable[..., Child]
 ) -> None:
@@ -526,8 +522,6 @@ def test_a_second_sigint_exits_at_once_while_a_callback_blocks_the_loop(
     assert time.monotonic() - sent < 1.0, "the second Ctrl-C waited for the callback"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a Ctrl-C that arrives while the last call blocks "
-                   "the loop is lost: the run ends 'done', exit 0 (a script goes on)")
 def test_a_sigint_during_a_blocking_last_call_is_not_lost(
     here: Path, spawn: Callable[..., Child]
 ) -> None:

@@ -167,7 +167,7 @@ class Engine:
         self._running: str | None = None  # the entry whose sync callback is running now
         self._deferred: list[Event] = []
         self._npending = 0  # timers scheduled and not yet fired or cancelled
-        self._signalled = False
+        self._signal_reason: str | None = None  # set by a signal handler, at any moment
         self._sink_error: Exception | None = None
         self._offset = 0.0  # wall clock minus loop clock, as of the last reading
         self._steps = 0
@@ -280,6 +280,8 @@ class Engine:
         """End the run: cancel what is pending (counted) and wake ``run``."""
         if self._reason is not None:
             return
+        if self._signal_reason is not None:  # a signal came while the last call ran
+            reason = self._signal_reason
         self._reason = reason
         for entry in self._entries.values():
             n = self._cancel_entry(entry)
@@ -439,6 +441,9 @@ class Engine:
         entry = slot.entry
         entry.pending.remove(slot)
         self._npending -= 1
+        if self._signal_reason is not None and self._reason is None:
+            self.finish(self._signal_reason)  # no call fires once a signal came
+            self._cancelled += 1  # this one included
         if self._reason is not None:
             return
         loop = self._loop
@@ -644,24 +649,40 @@ class Engine:
         return wall
 
     def _install_signals(self, loop: asyncio.AbstractEventLoop) -> list[Callable[[], None]]:
+        """SIGINT and SIGTERM end the run; a second one exits at once.
+
+        Python-level handlers, not loop.add_signal_handler: those only run when the loop gets
+        control back, so a callback blocking the loop would swallow a second Ctrl-C and a
+        first one could lose to a run that ends meanwhile. These run as soon as the signal
+        comes (even inside time.sleep), note it, and wake the loop.
+        """
         removers: list[Callable[[], None]] = []
-        for sig, reason in ((signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated")):
-            if signal.getsignal(sig) is signal.SIG_IGN:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(sig)
+            if previous is signal.SIG_IGN:
                 continue  # started in the background with the signal ignored: keep ignoring it
             try:
-                loop.add_signal_handler(sig, self._on_signal, reason)
-            except (NotImplementedError, RuntimeError, ValueError):
+                signal.signal(sig, self._on_signal)
+            except (ValueError, OSError):  # not the main thread
                 continue
-            removers.append(lambda s=sig: loop.remove_signal_handler(s))
+            removers.append(lambda s=sig, p=previous: signal.signal(s, p))
         return removers
 
-    def _on_signal(self, reason: str) -> None:
-        if self._signalled:  # the second signal: exit at once, but leave no child behind
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        reason = "interrupted" if signum == signal.SIGINT else "terminated"
+        if self._signal_reason is not None:  # the second: exit now, but leave no child behind
             for hook in ABORT_HOOKS:
                 with contextlib.suppress(Exception):
                     hook()
             os._exit(EXIT_INTERRUPTED if reason == "interrupted" else EXIT_TERMINATED)
-        self._signalled = True
+        self._signal_reason = reason
+        loop = self._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(self._end_by_signal)
+
+    def _end_by_signal(self) -> None:
+        reason = self._signal_reason
+        assert reason is not None
         if self._reason is None:
             self.finish(reason)
         else:  # already ending (stop, timeout): still say a signal came
