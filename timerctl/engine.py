@@ -24,6 +24,7 @@ from .errors import OutputClosed
 from .events import CallRecord, Cancelled, ClockStep, End, ErrorInfo, Event, Start
 from .registry import REGISTRY, CallbackSpec, Registry
 from .schedule import Call, Kind, Mode, Schedule
+from .stats import Lateness
 
 Sink = Callable[[Event], None]
 
@@ -154,7 +155,7 @@ class Engine:
         self._tasks: dict[asyncio.Task[Any], _Started] = {}
         self._moments: dict[float, _Slot | _Moment] = {}
         self._seq = 0
-        self._lateness: list[float] = []
+        self._lateness = Lateness()
         self._failed = 0
         self._cancelled = 0
         self._reason: str | None = None
@@ -463,7 +464,7 @@ class Engine:
         wall = self._wall_at(now)
         try:
             result = func(*args, **kwargs)
-        except (Exception, SystemExit) as exc:
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt...: the callback's own
             error, status = _error_info(exc), _exit_status(exc)
         finally:
             self._running = None
@@ -496,7 +497,7 @@ class Engine:
         except asyncio.CancelledError:
             cancelled = True
             error = ErrorInfo("CancelledError", f"cancelled: the run ended ({self._reason})")
-        except (Exception, SystemExit) as exc:
+        except BaseException as exc:  # (our signals never raise: this is the callback's)
             error, status = _error_info(exc), _exit_status(exc)
         finally:
             self._tasks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
@@ -560,7 +561,7 @@ class Engine:
             cancelled=cancelled,
             exit_status=exit_status,
         )
-        self._lateness.append(late)  # a call cut short still started: its lateness is real
+        self._lateness.add(late)  # a call cut short still started: its lateness is real
         if record.failed:
             self._failed += 1
         self._emit(record)
@@ -608,21 +609,20 @@ class Engine:
             code = EXIT_FAILED
         else:
             code = EXIT_OK
-        lateness = sorted(self._lateness)
+        p50, p90, p99 = self._lateness.percentiles(50, 90, 99)
         return End(
             reason=reason,
             calls=self._seq,
             failed=self._failed,
             cancelled=self._cancelled,
-            late_p50=percentile(lateness, 50),
-            late_p99=percentile(lateness, 99),
-            late_max=lateness[-1] if lateness else None,
-            late_p90=percentile(lateness, 90),
-            early=sum(1 for v in lateness if v < 0),
+            late_p50=p50,
+            late_p99=p99,
+            late_max=self._lateness.maximum,
+            late_p90=p90,
+            early=self._lateness.early,
             clock_steps=self._steps,
             duration=self._now() - self.t0,
             exit_code=code,
-            lateness=tuple(self._lateness),
         )
 
     # -- clocks and signals ----------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -123,7 +123,6 @@ class End:
     late_p90: float | None = None
     early: int = 0  # calls that ran before their due time (never on asyncio's own loop)
     clock_steps: int = 0
-    lateness: tuple[float, ...] = field(default=(), repr=False)
 
 
 Event = Start | CallRecord | Cancelled | ClockStep | End

@@ -149,7 +149,9 @@ class Registry:
             importlib.import_module(module)
         except ImportError as exc:
             raise PluginError(f"cannot import plugin '{module}': {exc}") from exc
-        except (Exception, SystemExit) as exc:  # a plugin's bug must not become our traceback
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a plugin's bug must not become our traceback
             raise PluginError(
                 f"plugin '{module}' failed while importing: {type(exc).__name__}: {exc}"
             ) from exc

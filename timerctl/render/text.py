@@ -48,7 +48,7 @@ def result_text(record: CallRecord) -> str:
         if record.error.output:
             text += f" · output: {record.error.output}"
         return oneline(text)
-    return "" if record.result is None else oneline(str(record.result))
+    return "" if record.result is None else oneline(safe_str(record.result))
 
 
 def ms(seconds: float | None) -> str:
@@ -82,14 +82,34 @@ def summary_line(ev: End) -> str:
     )
 
 
-def jsonable(value: Any) -> Any:
+#: beyond this, Python refuses to turn an int into decimal digits (sys.int_info limit: 4300)
+_MAX_INT_BITS = 14_000
+_MAX_DEPTH = 64
+
+
+def safe_str(value: Any) -> str:
+    """str(value), or a description when a callback's result cannot be shown: a run must not
+    end because of what a callback returned."""
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        return f"<int of {value.bit_length()} bits>"
+    try:
+        return str(value)
+    except Exception as exc:
+        return f"<{type(value).__name__} that str() cannot show: {type(exc).__name__}: {exc}>"
+
+
+def jsonable(value: Any, _depth: int = 0) -> Any:
     """A value as JSON can carry it: containers walked, anything else as its str()."""
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, bool | str):
         return value
+    if isinstance(value, int):
+        return value if value.bit_length() <= _MAX_INT_BITS else safe_str(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
+    if _depth > _MAX_DEPTH:  # a list that holds itself, or absurd nesting
+        return "<nested too deep>"
     if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
+        return [jsonable(v, _depth + 1) for v in value]
     if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    return str(value)
+        return {safe_str(k): jsonable(v, _depth + 1) for k, v in value.items()}
+    return safe_str(value)
