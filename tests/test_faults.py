@@ -785,9 +785,6 @@ def test_every_command_exits_141_quietly_when_nobody_reads(here: Path, args: str
     assert (code, err) == (141, "")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: stdout on a full disk is an 'internal error' (70), "
-                   "then the exit flush fails again: exit 120, 'Exception ignored in: "
-                   "<_io.TextIOWrapper name='<stdout>'...' on stderr")
 def test_stdout_on_a_full_disk_is_a_clear_error(here: Path) -> None:
     write(here, "s.toml", DENSE)
     with open("/dev/full", "w") as full:
@@ -902,10 +899,6 @@ def test_a_slow_reader_of_plain_output_loses_nothing(here: Path) -> None:
     assert text[-1].startswith("# done: 3000 calls, 0 failed"), text[-1]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (contract): --format rich on the real clock draws "
-                   "at most 20 records per 0.1 s tick and replaces the rest by '… N more calls "
-                   "not drawn', also into a pipe or file; SPEC §4 says rich shows 'the same "
-                   "records' (1,000 calls in 0.5 s: ~100 drawn)")
 def test_rich_into_a_pipe_keeps_every_record(here: Path) -> None:
     write(here, "s.toml", """\
         [[call]]

@@ -585,8 +585,11 @@ def main() -> None:
     except (BrokenPipeError, ValueError):
         _quiet_stdout()
         code = 141
-    except OSError:
-        pass
+    except OSError as exc:  # a full disk
+        _quiet_stdout()
+        if code in (0, None):
+            click.echo(f"timerctl: cannot write to stdout: {exc.strerror or exc}", err=True)
+            code = 74
     else:
         if code == 141:
             _quiet_stdout()

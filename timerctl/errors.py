@@ -48,6 +48,12 @@ class LoopUnavailable(TimerctlError):
     """The requested event loop implementation is not installed."""
 
 
+class OutputError(TimerctlError):
+    """stdout cannot be written (a full disk): said on stderr, with sysexits' EX_IOERR."""
+
+    exit_code = 74
+
+
 class OutputClosed(TimerctlError):
     """The reader of our output went away (``| head -1``): end quietly, like any pipeline tool."""
 

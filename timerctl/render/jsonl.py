@@ -8,7 +8,7 @@ from typing import IO, Any
 from ..errors import OutputClosed
 from ..events import CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions
-from .text import jsonable
+from .text import jsonable, output_error
 
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
@@ -97,6 +97,8 @@ class JsonlRenderer:
             self.stream.flush()
         except BrokenPipeError:
             raise OutputClosed("stdout closed") from None
+        except OSError as exc:  # a full disk
+            raise output_error(exc) from None
 
     def call_line(self, r: CallRecord) -> str:
         """The same line as ``to_dict`` gives, written faster: this is the hot path of a run.

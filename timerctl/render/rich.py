@@ -169,6 +169,8 @@ class RichRenderer:
         # On a terminal a record is one line that fits: narrower terminals drop the loop
         # column, then shorten the wall clock, then cut the line with an ellipsis.
         self.fit = _isatty(stream) and not export  # a real one: FORCE_COLOR is no terminal
+        # no colour to draw (a pipe, a file, NO_COLOR): a record is its text, written directly
+        self.plain_records = self.console.color_system is None and not export
         self.show_loop = self.full_wall = self.show_wall = True
         self.simulated = False
         self.start: Start | None = None
@@ -201,9 +203,11 @@ class RichRenderer:
                 self._stop_drawing()
                 self._draw_end(event)
             return
-        if isinstance(event, Start) and event.clock == "real":
-            # A real run is drawn by a thread of its own: a rich print costs ~160 µs, and on
-            # the loop thread it would make calls late (a virtual run is instant: drawn inline).
+        if isinstance(event, Start) and event.clock == "real" and self.fit:
+            # On a terminal a real run is drawn by a thread of its own: a rich print costs
+            # ~160 µs, and on the loop thread it would make calls late; past what a person can
+            # read, records are coalesced. Into a pipe or a file every record is written, on
+            # the loop thread, as plain text where there is no colour to draw (a fast write).
             self._draw(event)
             self._start_drawing(live=self.live_wanted)
             return
@@ -221,7 +225,15 @@ class RichRenderer:
 
     def _draw(self, event: Event) -> None:
         if isinstance(event, CallRecord):
-            if self.show_records:
+            if not self.show_records:
+                return
+            if self.plain_records:
+                try:
+                    self.console.file.write(self.record(event).plain + "\n")
+                    self.console.file.flush()
+                except BrokenPipeError:
+                    raise OutputClosed("stdout closed") from None
+            else:
                 self._print(self.record(event))
         elif isinstance(event, Start):
             self.start = event

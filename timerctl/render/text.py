@@ -7,6 +7,7 @@ import math
 import re
 from typing import IO, Any
 
+from ..errors import OutputError
 from ..events import CallRecord, End, Start, iso
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -35,9 +36,25 @@ class TolerantStream:
         except UnicodeEncodeError:
             encoding = getattr(self._stream, "encoding", None) or "utf-8"
             return self._stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise output_error(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise output_error(exc) from None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def output_error(exc: OSError) -> OutputError:
+    return OutputError(f"cannot write to stdout: {exc.strerror or exc}")
 
 
 def result_text(record: CallRecord) -> str:
