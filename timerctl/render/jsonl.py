@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import IO, Any
 
 from ..errors import OutputClosed
@@ -81,6 +82,18 @@ def to_dict(event: Event) -> dict[str, Any]:
     }
 
 
+def _plain(values: Any) -> bool:
+    """Values json encodes as they are (the usual arguments): no need to walk them."""
+    for v in values:
+        t = type(v)
+        if t is str or t is bool or v is None or (t is float and math.isfinite(v)):
+            continue
+        if t is int and -(2**63) <= v < 2**63:
+            continue
+        return False
+    return True
+
+
 class JsonlRenderer:
     def __init__(self, stream: IO[str], options: RenderOptions) -> None:
         self.stream = stream
@@ -109,10 +122,13 @@ class JsonlRenderer:
         """
         fixed = self._fixed.get(r.entry)
         if fixed is None:
-            fixed = self._fixed[r.entry] = _dumps({
+            fixed = _dumps({
                 "entry": r.entry, "kind": r.kind, "callback": r.callback,
-                "args": jsonable(r.args), "kwargs": jsonable(r.kwargs),
+                "args": r.args if _plain(r.args) else jsonable(r.args),
+                "kwargs": r.kwargs if _plain(r.kwargs.values()) else jsonable(r.kwargs),
             })[1:-1]
+            if r.n > 1:  # a repeating entry: worth keeping (a one-shot one is never seen again)
+                self._fixed[r.entry] = fixed
         result = r.result
         encoded = _dumps(result if type(result) is str else jsonable(result))
         return (
