@@ -85,3 +85,24 @@ GIVE_UP = [
 def test_gives_up_on_what_it_does_not_cover() -> None:
     for text in GIVE_UP:
         assert parse(text) is None, text
+
+
+def test_reads_kwargs_inline_tables() -> None:
+    text = ('[[call]]\nsoon = true\ncallback = "echo"\nargs = [1]\n'
+            'kwargs = { sep = ", x = 2, {", n = 1, ok = true, f = -1.5e3 }\n'
+            '[[call]]\nsoon = true\ncallback = "echo"\nkwargs = {}\n')
+    assert parse(text) == tomllib.loads(text)
+
+
+def test_gives_up_on_inline_tables_it_does_not_cover() -> None:
+    for kwargs in ('{ a = 1, }', '{ , a = 1 }', '{ a = 1 b = 2 }', '{ a = { b = 1 } }',
+                   '{ "a" = 1 }', '{ a = [1, 2] }', '{ a = 1, a = 2 }', "{ a = 'lit' }",
+                   '{ a = 1_000 }', '{ a.b = 1 }', '{ a = }', '{ a = 1 } # c'):
+        text = f'[[call]]\nsoon = true\ncallback = "echo"\nkwargs = {kwargs}\n'
+        got = parse(text)
+        try:
+            expected = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            assert got is None, kwargs
+            continue
+        assert got is None or got == expected, kwargs

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import gc
 import inspect
 import math
 import os
@@ -147,10 +148,14 @@ class Engine:
         self._wall = wall_clock
         self._rng: Any = None  # random.Random, made on first use: most schedules have no jitter
         self._entries: dict[str, _Entry] = {}
+        specs: dict[str, CallbackSpec] = {}
         for call in schedule.calls:
-            spec = registry.get(call.callback)
-            if spec is None:  # the loader checked this; a registry changed behind our back
-                raise LookupError(call.callback)
+            spec = specs.get(call.callback)
+            if spec is None:
+                spec = registry.get(call.callback)
+                if spec is None:  # the loader checked this; a registry changed behind our back
+                    raise LookupError(call.callback)
+                specs[call.callback] = spec
             self._entries[call.name] = _Entry(call, spec)
         self._tasks: dict[asyncio.Task[Any], _Started] = {}
         self._moments: dict[float, _Slot | _Moment] = {}
@@ -257,6 +262,9 @@ class Engine:
         timeout_handle = None
         try:
             if self._reason is None:
+                # What the schedule built lives as long as the run: out of the cyclic
+                # collector's way, or every collection walks 100,000 entries again.
+                gc.freeze()
                 for entry in self._entries.values():
                     self._schedule_first(entry)
                 if self.options.timeout is not None:
@@ -267,6 +275,7 @@ class Engine:
             await self._done
             await self._drain_cancelled_tasks()
         finally:
+            gc.unfreeze()  # collectable again (a library caller may run many schedules)
             if timeout_handle is not None:
                 timeout_handle.cancel()
             for remove in removers:

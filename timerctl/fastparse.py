@@ -101,8 +101,57 @@ def parse(text: str) -> dict[str, Any] | None:
     return doc if found == keys else None
 
 
+_KWARGS_LINE = re.compile(r"^kwargs = (\{.*\})$", re.M)
+_TOKEN = re.compile(
+    r'[ \t]*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<key>[A-Za-z0-9_-]+)[ \t]*=(?!=)'
+    r'|(?P<punct>[{},\[\]])|(?P<atom>[^ \t,{}\[\]"=]+))'
+)
+
+
+def _inline_table(m: re.Match[str]) -> str:
+    """``kwargs = { sep = ", ", n = 1 }`` as JSON, marked like the tables this module writes.
+
+    Tokens, not text substitution: a string holding ``, x =`` stays a string. A strict little
+    state machine (key, value, comma, in turn); one level only: a table or an array inside it,
+    or anything unexpected, gives up. The values are then judged by the JSON decoder.
+    """
+    text, pos, out = m.group(1), 0, []
+    state = "open"  # open -> key -> value -> sep -> key ... -> closed
+    while pos < len(text):
+        tok = _TOKEN.match(text, pos)
+        if tok is None or tok.end() == pos:
+            raise _GiveUp
+        pos = tok.end()
+        kind = tok.lastgroup
+        value = tok.group(kind or 0)
+        if state == "open" and value == "{":
+            out.append('{" ":0')
+            state = "first"
+        elif state in ("first", "key") and kind == "key":
+            out.append(f',"{value}":')
+            state = "value"
+        elif state == "value" and kind in ("str", "atom"):
+            out.append(value)
+            state = "sep"
+        elif state == "sep" and value == ",":
+            state = "key"
+        elif state in ("first", "sep") and value == "}":
+            out.append("}")
+            state = "closed"
+        else:
+            raise _GiveUp
+    if state != "closed":
+        raise _GiveUp
+    return "kwargs = " + "".join(out)
+
+
 def _parse_checked(body: str, has_run: bool) -> dict[str, Any] | None:
     """The same, with every JSON object checked: user-written objects and duplicates give up."""
+    if "\nkwargs = {" in body:
+        try:
+            body = _KWARGS_LINE.sub(_inline_table, body)
+        except _GiveUp:
+            return None
     js = body[1:].replace("\n", ",\n")  # every line now ends with a comma
     if has_run:
         js = '{" ":0,"run":{' + js[len("[run],"):]
