@@ -33,12 +33,11 @@ def _ticks_for(when: float) -> int:
     return ticks
 
 
-class _JumpSelector(selectors.BaseSelector):
-    """Wraps the real selector: polls for I/O, and instead of waiting moves the clock."""
+class DelegatingSelector(selectors.BaseSelector):
+    """A selector that keeps the I/O bookkeeping of an inner one and changes only how it waits
+    (the virtual clock's jumps, the precision loops' µs waits and spin)."""
 
-    def __init__(self, inner: selectors.BaseSelector, loop: VirtualClockLoop) -> None:
-        self._inner = inner
-        self._loop = loop
+    _inner: selectors.BaseSelector
 
     def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
         return self._inner.register(fileobj, events, data)
@@ -54,6 +53,14 @@ class _JumpSelector(selectors.BaseSelector):
 
     def close(self) -> None:
         self._inner.close()
+
+
+class _JumpSelector(DelegatingSelector):
+    """Wraps the real selector: polls for I/O, and instead of waiting moves the clock."""
+
+    def __init__(self, inner: selectors.BaseSelector, loop: VirtualClockLoop) -> None:
+        self._inner = inner
+        self._loop = loop
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         ready = self._inner.select(0)

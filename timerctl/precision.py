@@ -45,9 +45,11 @@ import select
 import selectors
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
+
+from .clock import DelegatingSelector
 
 #: select() can watch only descriptors below this (glibc's FD_SETSIZE; select.select raises
 #: ValueError beyond it). ``normal`` passes it a single descriptor, the epoll set's own.
@@ -200,7 +202,7 @@ def _make_inner(kind: str | None = None) -> tuple[selectors.BaseSelector, int | 
     return _SelectOnly(), None, "1us", ""
 
 
-class PrecisionSelector(selectors.BaseSelector):
+class PrecisionSelector(DelegatingSelector):
     """Delegates I/O bookkeeping to the platform selector; waits to the µs, optionally spins.
 
     Wraps rather than subclasses, like clock.py's ``_JumpSelector``: asyncio only ever calls the
@@ -235,22 +237,6 @@ class PrecisionSelector(selectors.BaseSelector):
     def bind(self, loop: asyncio.BaseEventLoop) -> None:
         """The loop whose clock and timer heap the spin reads (set once the loop exists)."""
         self._loop = loop
-
-    # -- the BaseSelector API, delegated -----------------------------------------------------
-    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
-        return self._inner.register(fileobj, events, data)
-
-    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
-        return self._inner.unregister(fileobj)
-
-    def modify(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
-        return self._inner.modify(fileobj, events, data)
-
-    def get_map(self) -> Mapping[Any, selectors.SelectorKey]:
-        return self._inner.get_map()
-
-    def close(self) -> None:
-        self._inner.close()
 
     # -- waiting -------------------------------------------------------------------------------
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:

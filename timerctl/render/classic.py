@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from typing import IO
 
-from ..errors import OutputClosed
 from ..events import CallRecord, End, Event, Start
 from . import RenderOptions
-from .text import result_text
+from .text import TolerantStream, result_text, write_flushed
 
 
 class ClassicRenderer:
     """Prints exactly what the seed's program prints, in its order (only the times differ)."""
 
     def __init__(self, stream: IO[str], options: RenderOptions) -> None:
-        self.stream = stream
+        self.stream = TolerantStream(stream)
         self.clock_lines = bool(options.extra.get("clock_lines"))
 
     def _write(self, text: str) -> None:
-        try:
-            self.stream.write(text)
-            self.stream.flush()
-        except BrokenPipeError:
-            raise OutputClosed("stdout closed") from None
+        write_flushed(self.stream, text)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Start):

@@ -6,10 +6,9 @@ import json
 import math
 from typing import IO, Any
 
-from ..errors import OutputClosed
 from ..events import CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions
-from .text import jsonable, output_error
+from .text import jsonable, write_flushed
 
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
@@ -105,13 +104,7 @@ class JsonlRenderer:
             line = self.call_line(event)
         else:
             line = _dumps(to_dict(event)) + "\n"
-        try:
-            self.stream.write(line)
-            self.stream.flush()
-        except BrokenPipeError:
-            raise OutputClosed("stdout closed") from None
-        except OSError as exc:  # a full disk
-            raise output_error(exc) from None
+        write_flushed(self.stream, line)
 
     def call_line(self, r: CallRecord) -> str:
         """The same line as ``to_dict`` gives, written faster: this is the hot path of a run.

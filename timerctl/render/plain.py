@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import IO
 
-from ..errors import OutputClosed
 from ..events import CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions
-from .text import TolerantStream, header_lines, late_text, oneline, result_text, summary_line
+from .text import (
+    TolerantStream,
+    header_lines,
+    late_text,
+    oneline,
+    result_text,
+    summary_line,
+    write_flushed,
+)
 
 
 class PlainRenderer:
@@ -17,11 +24,7 @@ class PlainRenderer:
         self.simulated = False
 
     def _write(self, text: str) -> None:
-        try:
-            self.stream.write(text)
-            self.stream.flush()
-        except BrokenPipeError:
-            raise OutputClosed("stdout closed") from None
+        write_flushed(self.stream, text)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, CallRecord):

@@ -7,7 +7,7 @@ import math
 import re
 from typing import IO, Any
 
-from ..errors import OutputError
+from ..errors import OutputClosed, OutputError
 from ..events import CallRecord, End, Start, iso
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -51,6 +51,18 @@ class TolerantStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def write_flushed(stream: IO[str], text: str) -> None:
+    """Write and flush at once (a record is out when the call happened, whatever
+    PYTHONUNBUFFERED says); a reader gone away is OutputClosed, a full disk OutputError."""
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        raise OutputClosed("stdout closed") from None
+    except OSError as exc:
+        raise output_error(exc) from None
 
 
 def output_error(exc: OSError) -> OutputError:
