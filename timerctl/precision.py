@@ -45,6 +45,7 @@ import select
 import selectors
 import sys
 import threading
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
@@ -59,6 +60,11 @@ FD_SETSIZE = 1024
 #: lead missed about 5% of deadlines on a loaded VM (the wake-up itself was later than the lead).
 SPIN_LEAD = 0.002
 SPIN_LEAD_RATIO = 0.0015
+
+#: ``normal``: waits longer than this are made in two steps, the last one SPLIT_LEAD long (see
+#: PrecisionSelector.select): the kernel's slack on a wait grows with its length.
+SPLIT_AFTER = 0.004
+SPLIT_LEAD = 0.002
 
 #: ``high``: while spinning, look at I/O (child processes, signals, other threads) this often.
 SPIN_IO_INTERVAL = 50e-6
@@ -244,6 +250,17 @@ class PrecisionSelector(DelegatingSelector):
             return self._inner.select(timeout)
         if self.spin and self._loop is not None:
             return self._wait_then_spin(self._loop, timeout)
+        if timeout > SPLIT_AFTER:
+            # select() gets slack of 0.1% of its timeout whatever the thread's timer slack (the
+            # kernel's select_estimate_accuracy): 100 µs on a 0.1 s wait, 2 ms on 2 s. So wait
+            # in two steps: most of the way, then a last short wait whose slack is µs.
+            deadline = time.monotonic() + timeout
+            ready = self._wait(timeout - SPLIT_LEAD - timeout * SPIN_LEAD_RATIO)
+            if ready:
+                return ready
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                return []
         return self._wait(timeout)
 
     def _wait(self, timeout: float) -> list[tuple[selectors.SelectorKey, int]]:
