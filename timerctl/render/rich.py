@@ -31,6 +31,7 @@ from .text import TolerantStream, header_lines, ms, oneline, result_text
 TICK = 0.1  # seconds between two redraws of the live view
 MAX_LINES_PER_TICK = 20  # records shown per redraw (200 a second: more than anyone reads)
 MAX_TIMELINE_ROWS = 12
+RESULT_ROOM = 36  # columns a record keeps for its result on a narrow terminal
 SWITCH_INTERVAL = 0.0002  # seconds a drawing thread may hold the GIL while the loop waits
 
 BUCKETS = ((1e-5, "< 10µs"), (1e-4, "< 100µs"), (1e-3, "< 1ms"), (1e-2, "< 10ms"),
@@ -172,6 +173,7 @@ class RichRenderer:
         # no colour to draw (a pipe, a file, NO_COLOR): a record is its text, written directly
         self.plain_records = self.console.color_system is None and not export
         self.show_loop = self.full_wall = self.show_wall = True
+        self.call_w = options.call_width
         self.simulated = False
         self.start: Start | None = None
         self.samples = _Samples()
@@ -260,10 +262,15 @@ class RichRenderer:
     def _layout(self) -> None:
         o = self.options
         width = self.console.width
-        fixed = 11 + 12 + o.name_width + 1 + o.call_width + 1 + 16  # T, late, entry, call, result
+        # The result matters most (a demo is its results): it keeps RESULT_ROOM columns; then
+        # the loop column goes, then the date, then the wall clock, then the call is shortened.
+        self.call_w = o.call_width
+        fixed = 11 + 12 + o.name_width + 1 + o.call_width + 1 + RESULT_ROOM
         self.show_loop = not self.fit or width >= fixed + 34 + 15
         self.full_wall = not self.fit or width >= fixed + 34
         self.show_wall = not self.fit or width >= fixed + 17
+        if self.fit and not self.show_wall:
+            self.call_w = max(12, min(o.call_width, o.call_width + width - fixed))
 
     def _fitted(self, text: Text) -> Text:
         if self.fit:
@@ -276,7 +283,7 @@ class RichRenderer:
         head = f"{'T':>10} " + (f"{'loop':>14} " if self.show_loop else "")
         if self.show_wall:
             head += f"{wall:<33} " if self.full_wall else f"{wall[:4]:<16} "
-        head += f"{'late':>11} {'entry':<{o.name_width}} {'call':<{o.call_width}} result"
+        head += f"{'late':>11} {'entry':<{o.name_width}} {'call':<{self.call_w}} result"
         return self._fitted(Text(head, style="dim"))
 
     def record(self, r: CallRecord) -> Text:
@@ -292,7 +299,10 @@ class RichRenderer:
             text.append(f"{wall}{'~' if self.simulated else ' '} ", style="blue")
         text.append(f"{r.late * 1e3:+9.3f}ms ", style=late_style(r.late))
         text.append(f"{oneline(r.entry):<{o.name_width}} ", style="bold magenta")
-        text.append(f"{oneline(r.describe()):<{o.call_width}} ")
+        call = oneline(r.describe())
+        if len(call) > self.call_w:
+            call = call[: self.call_w - 1] + "…"
+        text.append(f"{call:<{self.call_w}} ")
         style = "bold red" if r.failed or r.cancelled else "green"
         text.append(result_text(r), style=style)
         return self._fitted(text)
