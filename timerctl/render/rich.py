@@ -300,7 +300,7 @@ class RichRenderer:
         text.append(f"{r.late * 1e3:+9.3f}ms ", style=late_style(r.late))
         text.append(f"{oneline(r.entry):<{o.name_width}} ", style="bold magenta")
         call = oneline(r.describe())
-        if len(call) > self.call_w:
+        if self.fit and len(call) > self.call_w:  # on a terminal only: a file keeps it all
             call = call[: self.call_w - 1] + "…"
         text.append(f"{call:<{self.call_w}} ")
         style = "bold red" if r.failed or r.cancelled else "green"
