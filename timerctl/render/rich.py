@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from array import array
 from collections import deque
 from collections.abc import Callable
@@ -33,6 +34,7 @@ MAX_LINES_PER_TICK = 20  # records shown per redraw (200 a second: more than any
 MAX_TIMELINE_ROWS = 12
 RESULT_ROOM = 36  # columns a record keeps for its result on a narrow terminal
 SWITCH_INTERVAL = 0.0002  # seconds a drawing thread may hold the GIL while the loop waits
+BUSY = 0.005  # a call due sooner than this: the loop is busy, drawing waits (up to a second)
 
 BUCKETS = ((1e-5, "< 10µs"), (1e-4, "< 100µs"), (1e-3, "< 1ms"), (1e-2, "< 10ms"),
            (1e-1, "< 100ms"), (float("inf"), ">= 100ms"))
@@ -322,7 +324,15 @@ class RichRenderer:
         self._thread.start()
 
     def _run_drawing(self) -> None:
+        last = time.monotonic()
         while not self._stop.wait(TICK):
+            # Drawing holds the GIL the loop needs: when a call is about due (a busy run), draw
+            # once a second only; when the loop is idle, every tick.
+            status = self.status() if self.status is not None else None
+            busy = status is not None and status.next_in is not None and status.next_in < BUSY
+            if busy and time.monotonic() - last < 1.0:
+                continue
+            last = time.monotonic()
             try:
                 self._drain()
                 if self._live is not None:
