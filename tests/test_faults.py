@@ -1335,3 +1335,13 @@ def test_exec_never_goes_through_a_shell(here: Path) -> None:
     assert got["sneaky"]["error"]["type"] == "ExecFailed"
     assert got["quoted"]["result"] == f"$(touch {marker}) `touch {marker}`"
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("args", ["plan s.toml", "callbacks", "demo", "--help", "--version"])
+def test_any_command_onto_a_full_disk_says_so(here: Path, args: str) -> None:
+    write(here, "s.toml", SLOW)
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([TIMERCTL, *args.split()], cwd=here, env=env_for(here),
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=20)
+    assert proc.returncode == 74
+    assert proc.stderr == "timerctl: cannot write to stdout: No space left on device\n"

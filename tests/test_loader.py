@@ -966,3 +966,14 @@ def test_a_wall_clock_at_is_aware() -> None:
     (call,) = parse("[[call]]\nat = 2026-11-26T12:00:01-05:00\n" + ECHO).calls
     assert call.wall_at is not None
     assert call.wall_at.tzinfo == timezone(timedelta(hours=-5))
+
+
+def test_argument_values_are_checked_for_every_entry_not_once_per_shape() -> None:
+    # the signature check is shared by entries of the same shape; a callback's own value check
+    # is not: a good first entry must not vouch for a bad second one, nor a bad one for a good
+    text = "".join(f'[[call]]\nsoon = true\ncallback = "sleep"\nargs = [{v}]\n'
+                   for v in ("0.01", '"y"', "-5", "0.02"))
+    with pytest.raises(ScheduleError) as info:
+        load_text(text, "s.toml")
+    assert [(p.line, "not 'y'" in p.message or "not -5" in p.message)
+            for p in info.value.problems] == [(8, True), (12, True)]

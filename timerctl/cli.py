@@ -6,6 +6,7 @@ Heavy modules (asyncio, tomllib, rich) are imported inside the commands that nee
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -61,6 +62,10 @@ def _load_plugins(modules: Iterable[str]) -> None:
         REGISTRY.load_plugin(module)
 
 
+#: errors of a stdout that cannot take more (a full disk, a quota, an I/O error)
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
 class _Group(click.Group):
     """Maps errors that escape a command: user errors to their codes, bugs to one line."""
 
@@ -77,6 +82,12 @@ class _Group(click.Group):
         except BrokenPipeError:
             _quiet_stdout()
             sys.exit(141)
+        except OSError as exc:
+            if exc.errno not in _FULL:
+                raise
+            from .render.text import output_error
+
+            _die(output_error(exc))
         except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -578,6 +589,12 @@ def main() -> None:
         code = 1
     except BrokenPipeError:
         code = 141
+    except OSError as exc:  # --help or --version onto a full disk
+        if exc.errno not in _FULL:
+            raise
+        click.echo(f"timerctl: cannot write to stdout: {exc.strerror}", err=True)
+        _quiet_stdout()
+        code = 74
     except KeyboardInterrupt:  # before the run's own handlers were in place
         click.echo("timerctl: interrupted", err=True)
         code = 130

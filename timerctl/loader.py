@@ -667,7 +667,7 @@ class _Checker:
         shape = (spec.name, len(targs), tuple(kwargs) if kwargs else ())
         why = self.arg_checks.get(shape, _UNCHECKED)
         if why is _UNCHECKED:
-            why = self.arg_checks[shape] = spec.check_args(args, kwargs)
+            why = self.arg_checks[shape] = spec.bind_error(args, kwargs)
         if why is not None or (spec.validate is not None
                                and spec.validate(targs, kwargs) is not None):
             return None
@@ -744,8 +744,8 @@ class _Checker:
             # shape, not once per entry of a 100,000-entry schedule.
             shape = (spec.name, len(args), tuple(kwargs))
             if shape not in self.arg_checks:
-                self.arg_checks[shape] = spec.check_args(args, kwargs)
-            why = self.arg_checks[shape]
+                self.arg_checks[shape] = spec.bind_error(args, kwargs)
+            why = self.arg_checks[shape] or spec.value_error(args, kwargs)
             if why:
                 key = "kwargs" if "kwargs" in d else "args" if "args" in d else "callback"
                 self.error(table.at(key), f"bad arguments for '{spec.name}': {why}")

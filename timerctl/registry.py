@@ -58,6 +58,11 @@ class CallbackSpec:
 
     def check_args(self, args: Iterable[Any], kwargs: dict[str, Any]) -> str | None:
         """Why these arguments cannot be passed, or None: caught at load, not mid-run."""
+        return self.bind_error(args, kwargs) or self.value_error(args, kwargs)
+
+    def bind_error(self, args: Iterable[Any], kwargs: dict[str, Any]) -> str | None:
+        """Why the signature refuses these arguments; depends only on how many there are and
+        which keywords (a loader may check it once per such shape)."""
         sig = self._signature
         if sig is None:
             return None
@@ -65,9 +70,13 @@ class CallbackSpec:
             sig.bind(*args, **kwargs)
         except TypeError as exc:
             return str(exc)
-        if self.validate is not None:
-            return self.validate(tuple(args), dict(kwargs))
         return None
+
+    def value_error(self, args: Iterable[Any], kwargs: dict[str, Any]) -> str | None:
+        """Why the callback's own check refuses these values (every entry's, every time)."""
+        if self.validate is None:
+            return None
+        return self.validate(tuple(args), dict(kwargs))
 
 
 def suggest(name: str, choices: Iterable[str]) -> str:
