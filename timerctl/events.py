@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .schedule import describe_call
+
 _last_second: list = [None, "", ""]  # whole second, its text, its UTC offset: one per second
 
 
@@ -75,8 +77,6 @@ class CallRecord:
         return self.error is not None and not self.cancelled
 
     def describe(self) -> str:
-        from .schedule import describe_call
-
         return describe_call(self.callback, self.args, self.kwargs)
 
 

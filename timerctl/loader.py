@@ -115,8 +115,6 @@ def _type_name(value: Any) -> str:
 
 _QUICK_KEYS = frozenset(("name", "soon", "later", "at", "callback", "args", "kwargs"))
 _UNCHECKED = object()
-_new_call = object.__new__
-_set_dict = object.__setattr__
 _NO_ARGS: list[Any] = []
 _NO_KWARGS: dict[str, Any] = {}
 def _out_of_range(value: Any) -> bool:
@@ -679,11 +677,8 @@ class _Checker:
             if type(name) is not str or not name.strip() or _CONTROLS.search(name):
                 return None
             counters[kind.value] = counters.get(kind.value, 0) + 1
-        call = _new_call(Call)
-        _set_dict(call, "__dict__", {  # as Call.trusted does, inline
-            "name": name, "kind": kind, "callback": spec.name, "args": targs,
-            "kwargs": dict(kwargs) if kwargs else {}, "offset": offset, "wall_at": None,
-            "repeat": None, "line": line})
+        call = Call.trusted(name, kind, spec.name, targs, dict(kwargs) if kwargs else {},
+                            offset, line)
         return call
 
     def call(

@@ -127,8 +127,9 @@ class Call:
         __post_init__ would be a quarter of its load time. Same object, same immutability.
         """
         call = object.__new__(cls)
-        call.__dict__.update(name=name, kind=kind, callback=callback, args=args, kwargs=kwargs,
-                             offset=offset, wall_at=None, repeat=None, line=line)
+        object.__setattr__(call, "__dict__", {  # frozen: set the whole __dict__ at once
+            "name": name, "kind": kind, "callback": callback, "args": args, "kwargs": kwargs,
+            "offset": offset, "wall_at": None, "repeat": None, "line": line})
         return call
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass, field
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from ..events import Event
+if TYPE_CHECKING:  # the events module is not needed to choose a format (--help stays light)
+    from ..events import Event
 
 RENDERERS: dict[str, str] = {
     "plain": "timerctl.render.plain:PlainRenderer",

@@ -26,7 +26,7 @@ from rich.text import Text
 
 from ..errors import OutputClosed
 from ..events import CallRecord, Cancelled, ClockStep, End, Event, Start, iso
-from . import RenderOptions
+from . import RenderOptions, is_terminal
 from .text import TolerantStream, header_lines, ms, oneline, result_text
 
 TICK = 0.1  # seconds between two redraws of the live view
@@ -152,13 +152,6 @@ class _Console(Console):
         raise OutputClosed("stdout closed")
 
 
-def _isatty(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 class RichRenderer:
     def __init__(self, stream: IO[str], options: RenderOptions) -> None:
         self.options = options
@@ -171,7 +164,7 @@ class RichRenderer:
         )
         # On a terminal a record is one line that fits: narrower terminals drop the loop
         # column, then shorten the wall clock, then cut the line with an ellipsis.
-        self.fit = _isatty(stream) and not export  # a real one: FORCE_COLOR is no terminal
+        self.fit = is_terminal(stream) and not export  # a real one: FORCE_COLOR is no terminal
         # no colour to draw (a pipe, a file, NO_COLOR): a record is its text, written directly
         self.plain_records = self.console.color_system is None and not export
         self.show_loop = self.full_wall = self.show_wall = True
