@@ -18,7 +18,10 @@ scalar_text = st.one_of(
         lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'),
     st.text(max_size=8).map(lambda s: "'" + s + "'"),
     st.sampled_from(['"a\\tb"', '"\\u00e9"', '"\\U0001F600"', '"\\x41"', '"\\/"', '"\\ud800"',
-                     "'''x'''", '"""y"""', '"unterminated', "'it''s'", '"a" "b"', '""']),
+                     "'''x'''", '"""y"""', '"unterminated', "'it''s'", '"a" "b"', '""',
+                     # what could smuggle a second key or a " = " past the fast path
+                     '"a = b"', '"a\\\\ = b"', '"x\\ = y"', '1, "x": 2', '"p", "q": 1',
+                     '"{ a = 1 }"', '"}"', '"a, b = c"', '1}', '{ a = "x, b = 1" }']),
 )
 value_text = st.recursive(
     scalar_text,
@@ -36,7 +39,10 @@ line = st.one_of(
     st.tuples(key, value_text, st.sampled_from(["", "  # c", "#", " x"])).map(
         lambda t: f"{t[0]} = {t[1]}{t[2]}"),
     st.sampled_from(["[[call]]", "[run]", "[[call]] # x", "[call]", "[[ call ]]", "[run.x]",
-                     "", "   ", "# comment", "[[call]", "\tlater = 1", "a = 1\r", "x = \x01"]),
+                     "", "   ", "# comment", "[[call]", "\tlater = 1", "a = 1\r", "x = \x01",
+                     'x": 1', "[[call]] ", 'later = 1, "x": 2', "later = 1 = 2", "kwargs = {}",
+                     'kwargs = { a = "=" }', "kwargs = { a = 1, a = 2 }", 'kwargs = { a = "\\=" }',
+                     'kwargs = { a = "b" }', 'kwargs = { a = 1, b = "c, d" }']),
 )
 
 
@@ -65,6 +71,21 @@ def test_fast_parse_agrees_with_tomllib_or_gives_up(lines: list[str]) -> None:
         assert same(fast, expected), text
 
 
+known_line = st.tuples(
+    st.sampled_from(["later", "soon", "name", "args", "callback", "every", "kwargs", "x", "a.b"]),
+    value_text,
+).map(lambda t: f"{t[0]} = {t[1]}")
+entry = st.lists(st.one_of(known_line, line), min_size=1, max_size=4).map(
+    lambda ls: "[[call]]\n" + "\n".join(ls))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(entry, min_size=1, max_size=4))
+def test_schedule_shaped_documents_too(entries: list[str]) -> None:
+    """Mostly [[call]] tables of known keys: documents the fast path accepts more often."""
+    test_fast_parse_agrees_with_tomllib_or_gives_up.hypothesis.inner_test(entries)
+
+
 def test_reads_what_generated_schedules_look_like() -> None:
     text = ('# generated\n[run]\nloop = "asyncio"\n\n'
             '[[call]]\nlater = 1\nargs = [1, "a", [2.5, true]]\n'
@@ -78,7 +99,8 @@ GIVE_UP = [
     '[[call]]\nkwargs.sep = ","\n', '[[call]]\nlater = 1\nlater = 2\n', '[[call]]\nargs = [null]\n',
     '[[call]]\nkwargs = {"a": 1}\n', '[[call]]\n"later":1\n', '[[call]]\nlater = NaN\n',
     '[[call]]\nname = "a\\/b"\n', '[[call]]\nlater = 1 # c\n', '[[call]]\n  later = 1\n',
-    '[[call]]\n[[call]]\nlater = 1\n',
+    '[[call]]\n[[call]]\nlater = 1\n', '[[call]]\nlater = 1, "x": 2\n',
+    '[[call]]\nlater = 1, "x": 2\nkwargs = { a = "=" }\n', '[[call]]\nname = "a\\ = "\n',
 ]
 
 

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import chain, repeat
 from typing import Any
 
 CALL_KEYS = ("name", "soon", "later", "at", "callback", "args", "kwargs", "every", "count",
              "until", "mode", "jitter")
 RUN_KEYS = ("loop", "plugins")
+_CALL_KEYS, _RUN_KEYS = frozenset(CALL_KEYS), frozenset(RUN_KEYS)
 
 # Full-line comments and blank lines carry nothing: dropped before counting lines.
 _BLANK = re.compile(r"^[ \t]*(?:#[^\n]*)?\n", re.M)
 # Control characters are invalid anywhere in TOML (tab is fine; CR only in CRLF, left to tomllib).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL_BYTES = bytes(0 if _CONTROL.match(chr(b)) else 1 for b in range(256))
 # UTF-16 surrogates: JSON decodes "\ud800", TOML forbids it.
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _SENTINEL = " "  # a key no bare TOML key can be: marks the objects this module wrote
@@ -57,6 +60,8 @@ def _doubtful(text: str) -> bool:
         return True
     if "\\u" in text and _SURROGATE.search(text):
         return True
+    if text.isascii():  # its UTF-8 is its characters: a bytes translate is faster than sre
+        return b"\0" in text.encode().translate(_CONTROL_BYTES)
     return _CONTROL.search(text) is not None
 
 
@@ -74,31 +79,73 @@ def parse(text: str) -> dict[str, Any] | None:
             body = body.replace("\n\n", "\n")
     has_run = body.startswith("\n[run]\n")
     headers = body.count("\n[[call]]\n")
-    # Every line must be an exact header or start with a known key and " = ".
-    keys = sum(body.count(f"\n{k} = ") for k in CALL_KEYS + RUN_KEYS)
-    if headers + has_run + keys != body.count("\n") - 1 or body.count("\n[run]\n") != has_run:
+    if body.count("\n[run]\n") != has_run:
         return None
     if not headers or not (has_run or body.startswith("\n[[call]]\n")):
         return None
-    if "{" in text:  # JSON objects would pass for TOML tables: every object is checked
-        return _parse_checked(body, has_run)
-    # Every line ends with a comma; a table's last line gives its comma to the closing brace.
-    js = body.replace("\n", ",\n")  # "\n" -> ",\n": the leading newline too, dropped below
-    js = js.replace(",\n[[call]],\n", "\n},{\n")
+    pairs = body.count("\n") - 1 - headers - has_run  # lines that must be `key = value`
+    tables = inner = 0
+    if "{" in body or "}" in body:  # JSON objects would pass for TOML tables: only kwargs
+        converted = _kwargs_tables(body)
+        if converted is None:
+            doc = _parse_checked(body, has_run)
+            return doc if doc is not None and _keys_ok(doc, pairs) else None
+        body, tables, inner = converted
+    # One " = " a line, and none in a string: a string holding one would end at the '"' it
+    # becomes, and JSON refuses the ':' that follows (an escaped '"' is why "\\ =" gives up).
+    if body.count(" = ") != pairs or "\\ = " in body:
+        return None
+    js = body.replace(" = ", '": ').replace("\n", ',\n"')  # '"key": value,' on every line
+    js = js.replace(',\n"[[call]],\n"', '\n},{\n"')
     if has_run:
-        js = '{"run":{' + js[len(",\n[run],"):].replace("\n},{\n", '\n},"call":[{\n', 1)
+        js = '{"run":{"' + js[len(',\n"[run],\n"'):].replace('\n},{\n"', '\n},"call":[{\n"', 1)
     else:
-        js = '{"call":[{' + js[len("\n},{"):]  # the first header became "\n},{\n"
-    for key in CALL_KEYS + RUN_KEYS:
-        js = js.replace(f"\n{key} = ", f'\n"{key}":')
-    js = js[:-2] + "}]}"  # the last line's comma
+        js = '{"call":[{\n"' + js[len('\n},{\n"'):]  # the first header became '\n},{\n"'
+    js = js[:-3] + "}]}"  # the last line's ',\n"'
     try:
         doc = json.loads(js, parse_constant=_constant)
     except (_GiveUp, ValueError, RecursionError):
         return None
-    # A key written twice in one table: JSON keeps the last, TOML refuses. Count them.
-    found = sum(map(len, doc["call"])) + (len(doc["run"]) if has_run else 0)
-    return doc if found == keys else None
+    if not _keys_ok(doc, pairs):
+        return None
+    if tables and sum(map(len, map(dict.get, doc["call"], repeat("kwargs"), repeat(())))) != inner:
+        return None  # a key written twice in a kwargs table
+    return doc
+
+
+def _keys_ok(doc: dict[str, Any], pairs: int) -> bool:
+    """Exactly one key a line (``later = 1, "x": 2`` is two), each a known key (so TOML reads
+    it the same: no dotted, quoted or odd key), none twice in a table (JSON keeps the last,
+    TOML refuses): the keys are counted against the lines."""
+    calls, run = doc["call"], doc.get("run", {})
+    return (sum(map(len, calls)) + len(run) == pairs
+            and _CALL_KEYS.issuperset(chain.from_iterable(calls)) and _RUN_KEYS.issuperset(run))
+
+
+# A kwargs line in the strict form: `{ key = value, ... }`, one space apart, values JSON-like
+# atoms or strings with no '=' nor brace. Possessive quantifiers: ten times faster in sre.
+_VALUE = r"""(?:"(?:[^"\\={}\n]++|\\.)*+"|[A-Za-z0-9_.+-]++)"""
+_PAIR = rf"[A-Za-z0-9_-]++ = {_VALUE}"
+_KWARGS_TABLE = re.compile(rf"\n(kwargs = \{{(?: {_PAIR}(?:, {_PAIR})*+)? ?\}})(?=\n)")
+_INNER_KEY = re.compile(r"([{,] )([A-Za-z0-9_-]+) = ")
+
+
+def _kwargs_tables(body: str) -> tuple[str, int, int] | None:
+    """``kwargs = { sep = ", ", n = 1 }`` lines as ``kwargs = {"sep": ", ", "n": 1}``, all at
+    once; the body, how many tables and how many keys they hold. None unless every brace is
+    such a table's and its strings hold no '=' nor brace (so no key can hide in a string).
+    Splits and joins, not ``re.sub``: Python 3.11 expands a template in Python, per match."""
+    n = body.count("\nkwargs = ")
+    if body.count("{") != n or body.count("}") != n:
+        return None
+    parts = _KWARGS_TABLE.split(body)  # text, table, text, table, ..., text
+    if len(parts) != 2 * n + 1:
+        return None
+    pieces = _INNER_KEY.split("\n".join(parts[1::2]))  # text, "{ " or ", ", key, text, ...
+    pieces[2::3] = map('"{}": '.format, pieces[2::3])
+    parts[1::2] = "".join(pieces).split("\n")  # a table is one line
+    parts[1::2] = map("\n".__add__, parts[1::2])  # the newline the split took
+    return "".join(parts), n, len(pieces) // 3
 
 
 _KWARGS_LINE = re.compile(r"^kwargs = (\{.*\})$", re.M)

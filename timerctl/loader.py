@@ -19,20 +19,29 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
+from itertools import accumulate, repeat
+from operator import add, attrgetter
 from typing import Any, BinaryIO
 
+from .columns import build as build_columns
 from .errors import PluginError, Problem, ScheduleError
+from .limits import (
+    CALL_KEYS,
+    CONTROLS,
+    INT_MAX,
+    INT_MIN,
+    MAX_SECONDS,
+    REPEAT_KEYS,
+    RUN_KEYS,
+    TIMESTAMP_LIKE,
+    TIMING_KEYS,
+    TOP_KEYS,
+)
 from .registry import REGISTRY, Registry, suggest
 from .schedule import Call, Kind, LoopImpl, Mode, Repeat, RunConfig, Schedule
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
-
-TOP_KEYS = ("run", "call")
-RUN_KEYS = ("loop", "plugins")
-TIMING_KEYS = ("soon", "later", "at")
-REPEAT_KEYS = ("every", "count", "until", "mode", "jitter")
-CALL_KEYS = ("name", *TIMING_KEYS, "callback", "args", "kwargs", *REPEAT_KEYS)
 
 #: a larger file is refused before it is read
 MAX_BYTES = 64 * 1024 * 1024
@@ -40,17 +49,6 @@ MAX_BYTES = 64 * 1024 * 1024
 #: tomllib needs about a second per MiB: a larger text is read only by the fast path (the simple
 #: form generated schedules use), else refused, so that any input is answered promptly
 TOMLLIB_MAX_CHARS = 1024 * 1024
-
-#: TOML integers are 64-bit: "if an integer cannot be represented losslessly, an error must be
-#: thrown". tomllib returns any size; an out-of-range one would fail later (repr, JSON, loop).
-INT_MIN, INT_MAX = -(2**63), 2**63 - 1
-
-#: numbers above this in ``at`` are Unix timestamps written by mistake (1e8 s is over 3 years)
-TIMESTAMP_LIKE = 1e8
-
-#: no duration may exceed this (~31.7 years): 1e300 is a typo, and would overflow the virtual
-#: clock's integer nanoseconds and the wall-clock dates of the records
-MAX_SECONDS = 1e9
 
 
 # -- showing user values in messages --------------------------------------------------------------
@@ -61,11 +59,6 @@ def _one_line(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
-
-
-#: what would break a line or drive a terminal: C0 and C1 controls (ESC among them, category
-#: Cc), line and paragraph separators (Zl, Zp), bidirectional overrides and isolates
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _clip(text: str, width: int = 60) -> str:
@@ -219,8 +212,16 @@ class _LazyTable(_Table):
 
 
 def _header_lines(text: str) -> list[int]:
-    """The lines of ``[[call]]`` headers written alone on a line, as generated files have them."""
-    return [i for i, line in enumerate(text.split("\n"), 1) if line == "[[call]]"]
+    """The lines of ``[[call]]`` headers written alone on a line, as generated files have them
+    (two headers on consecutive lines count as one: the caller checks how many it got).
+
+    Counted per stretch between headers, not per line: a 100,000-entry file has 600,000 lines.
+    """
+    shift = 0 if text.startswith("\n") else -1  # the header on line 1 has no "\n" before it
+    stretches = ("\n" + text if shift else text).split("\n[[call]]\n")[:-1]
+    newlines = accumulate(map(str.count, stretches, repeat("\n")))
+    # header k (from 1) follows k-1 headers' two newlines each, and its own: on line n + 2k
+    return list(map(add, newlines, range(2 + shift, 2 * len(stretches) + 2 + shift, 2)))
 
 
 @dataclass
@@ -573,7 +574,7 @@ class _Checker:
                 "'call' must be an array of tables: write [[call]], not [call]",
             )
             return []
-        if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
+        if not isinstance(raw, list) or not set(map(type, raw)) <= {dict}:  # parsers make dicts
             self.error(
                 self.index.top.at("call"), "'call' must be an array of tables ([[call]] entries)"
             )
@@ -582,6 +583,18 @@ class _Checker:
             self.error(self.index.top.at("call"), "no [[call]] entries: nothing to schedule")
             return []
         tables = self.call_tables(len(raw))
+        lines = tables if type(tables[0]) is int else [t.line for t in tables]  # type: ignore
+        calls = build_columns(raw, lines, self.registry)
+        if calls is not None:  # all valid: only the names entries refer to are left to check
+            referring = {c for c in set(map(attrgetter("callback"), calls))
+                         if self.registry.get(c).entry_params}  # type: ignore[union-attr]
+            if referring:
+                self.entry_references(
+                    [(c, t if type(t) is not int else _LazyTable(t, self, i))
+                     for i, (c, t) in enumerate(zip(calls, tables, strict=True))
+                     if c.callback in referring],
+                    list(map(attrgetter("name"), calls)))
+            return calls
         counters: dict[str, int] = {}
         seen: dict[str, int] = {}
         built: list[tuple[Call, _Table]] = []
@@ -674,7 +687,7 @@ class _Checker:
             n = counters[kind.value] = counters.get(kind.value, 0) + 1
             name = prefix + str(n)
         else:
-            if type(name) is not str or not name.strip() or _CONTROLS.search(name):
+            if type(name) is not str or not name.strip() or CONTROLS.search(name):
                 return None
             counters[kind.value] = counters.get(kind.value, 0) + 1
         call = Call.trusted(name, kind, spec.name, targs, dict(kwargs) if kwargs else {},
@@ -752,7 +765,7 @@ class _Checker:
             if not isinstance(name, str) or not name.strip():
                 self.error(table.at("name"), "'name' must be a non-empty string")
                 name = None
-            elif _CONTROLS.search(name):
+            elif CONTROLS.search(name):
                 # a name is a column of the output: a newline or an escape sequence would break it
                 self.error(table.at("name"), f"'name' must not hold control characters: {_q(name)}")
         if kind is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
@@ -84,6 +85,15 @@ class Repeat:
             return False
         return self.until is None or offset <= self.until + 1e-9
 
+    @classmethod
+    def trusted(cls, every: float, count: int | None, until: float | None, mode: Mode,
+                jitter: float) -> Repeat:
+        """A Repeat from values the loader has already checked (see ``Call.trusted``)."""
+        repeat = object.__new__(cls)
+        object.__setattr__(repeat, "__dict__", {
+            "every": every, "count": count, "until": until, "mode": mode, "jitter": jitter})
+        return repeat
+
     def firings(self, first: float) -> int | None:
         """How many times the entry fires at most, starting at ``first`` (None: until stopped)."""
         bounds = [] if self.count is None else [self.count]
@@ -131,6 +141,24 @@ class Call:
             "name": name, "kind": kind, "callback": callback, "args": args, "kwargs": kwargs,
             "offset": offset, "wall_at": None, "repeat": None, "line": line})
         return call
+
+    @classmethod
+    def trusted_many(cls, names: Iterable[str], kind: Kind, callbacks: Iterable[str],
+                     args: Iterable[tuple[Any, ...]], kwargs: Iterable[dict[str, Any]],
+                     offsets: Iterable[float], repeats: Iterable[Repeat | None],
+                     lines: Iterable[int]) -> list[Call]:
+        """Calls of one kind from checked columns (the loader's column-wise path): as
+        ``trusted``, without a method call per entry."""
+        new, set_attr = object.__new__, object.__setattr__
+        calls = []
+        for name, callback, a, kw, offset, repeat, line in zip(
+                names, callbacks, args, kwargs, offsets, repeats, lines, strict=True):
+            call = new(cls)
+            set_attr(call, "__dict__", {
+                "name": name, "kind": kind, "callback": callback, "args": a, "kwargs": kw,
+                "offset": offset, "wall_at": None, "repeat": repeat, "line": line})
+            calls.append(call)
+        return calls
 
 
 @dataclass(frozen=True)
