@@ -977,3 +977,32 @@ def test_argument_values_are_checked_for_every_entry_not_once_per_shape() -> Non
         load_text(text, "s.toml")
     assert [(p.line, "not 'y'" in p.message or "not -5" in p.message)
             for p in info.value.problems] == [(8, True), (12, True)]
+
+
+def test_header_lines_counted_agree_with_the_text() -> None:
+    """The big-file shortcut that numbers [[call]] headers from key counts gives the same lines
+    as reading the text, or declines (comments, odd blank lines)."""
+    import random
+
+    from timerctl.fastparse import parse
+    from timerctl.loader import _header_lines, _header_lines_counted
+
+    rng = random.Random(7)
+    counted = 0
+    for _ in range(3000):
+        parts = ['[run]\nloop = "asyncio"\n' + rng.choice(["", "\n"])] if rng.random() < .5 else []
+        sep = rng.choice(["", "\n", "random"])
+        for i in range(rng.randint(1, 5)):
+            keys = rng.sample(["later = 1", 'callback = "echo"', "args = [1]", f'name = "x{i}"'],
+                              rng.randint(0, 4))
+            parts.append("[[call]]\n" + "".join(k + "\n" for k in keys) + (
+                rng.choice(["", "\n", "\n\n", "# c\n", "   \n"]) if sep == "random" else sep))
+        text = rng.choice(["", "\n"]) + "".join(parts)
+        doc = parse(text)
+        if doc is None:
+            continue
+        got = _header_lines_counted(text, [len(c) for c in doc["call"]])
+        if got is not None:
+            counted += 1
+            assert got == _header_lines(text), text
+    assert counted > 300

@@ -48,8 +48,10 @@ class _Doubt(Exception):
     """Leave this schedule to the entry-by-entry checks."""
 
 
-def build(raw: list[dict[str, Any]], lines: Sequence[int], registry: Registry) -> list[Call] | None:
-    """The Calls of these ``[[call]]`` tables (header lines given), or None when in doubt."""
+def build(raw: list[dict[str, Any]], lines: Sequence[int],
+          registry: Registry) -> tuple[list[Call], set[str]] | None:
+    """The Calls of these ``[[call]]`` tables (header lines given), and which callbacks among
+    them take entry names (for the loader to check those names); None when in doubt."""
     shapes: dict[tuple[str, ...], list[int]] = {}
     for i, keys in enumerate(map(tuple, raw)):
         members = shapes.get(keys)
@@ -63,12 +65,13 @@ def build(raw: list[dict[str, Any]], lines: Sequence[int], registry: Registry) -
         _name_all(groups, len(raw))
     except _Doubt:
         return None
+    referring = {spec.name for g in groups for spec in g.specs.values() if spec.entry_params}
     if len(groups) == 1:
-        return groups[0].calls()
+        return groups[0].calls(), referring
     calls: list[Call] = [None] * len(raw)  # type: ignore[list-item]
     for group in groups:
         deque(map(calls.__setitem__, group.members, group.calls()), maxlen=0)
-    return calls
+    return calls, referring
 
 
 def _name_all(groups: list[_Group], n: int) -> None:
@@ -121,8 +124,8 @@ class _Group:
             top = TIMESTAMP_LIKE if self.kind is Kind.AT else MAX_SECONDS
             self.offsets = _seconds(self.column(self.kind.value), top=top)
         self.names: list[str] | None = self._names() if "name" in keys else None
-        self.callbacks, specs = self._callbacks(registry)
-        self.args = self._args(specs, "kwargs" in keys)
+        self.callbacks, self.specs = self._callbacks(registry)
+        self.args = self._args(self.specs, "kwargs" in keys)
         self.repeats = self._repeats(keys)
 
     def column(self, key: str) -> list[Any]:

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from itertools import accumulate, repeat
+from itertools import accumulate, chain, repeat
 from operator import add, attrgetter
 from typing import Any, BinaryIO
 
@@ -222,6 +222,24 @@ def _header_lines(text: str) -> list[int]:
     newlines = accumulate(map(str.count, stretches, repeat("\n")))
     # header k (from 1) follows k-1 headers' two newlines each, and its own: on line n + 2k
     return list(map(add, newlines, range(2 + shift, 2 * len(stretches) + 2 + shift, 2)))
+
+
+def _header_lines_counted(text: str, sizes: list[int]) -> list[int] | None:
+    """The lines of the ``[[call]]`` headers of a fast-path file, from how many keys each entry
+    has (one a line), when its only blank lines are one before each header or none at all
+    (as generators write them); None otherwise. No split: counts over the text, in C."""
+    first = 0 if text.startswith("[[call]]\n") else text.find("\n[[call]]\n") + 1
+    if first == 0 and not text.startswith("[[call]]\n"):
+        return None
+    n, blanks = len(sizes), text.count("\n\n", first)
+    lines = text.count("\n", first) + (not text.endswith("\n"))  # from the first header on
+    if lines != n + sum(sizes) + blanks or "\n\n\n" in text:
+        return None  # comment or whitespace lines, or blank lines in a row
+    if blanks and (blanks != n - 1 or text.count("\n\n[[call]]\n", first) != blanks):
+        return None  # a blank line somewhere else than before a header
+    step = 2 if blanks else 1  # a header, then its keys, then (maybe) a blank line
+    line = text.count("\n", 0, first) + 1
+    return list(accumulate(chain((line,), map(add, sizes[:-1], repeat(step)))))
 
 
 @dataclass
@@ -481,11 +499,14 @@ class _Checker:
             self._index = _Index.scan(self.text)
         return self._index
 
-    def call_tables(self, n: int) -> list[_Table] | list[int]:
-        """Where each of the n entries of ``call`` is, in order."""
+    def call_tables(self, raw: list[dict[str, Any]]) -> list[_Table] | list[int]:
+        """Where each entry of ``call`` is, in order."""
+        n = len(raw)
         if self._index is None:
             # The fast path's form: every [[call]] header is a line of its own, nothing else is.
-            lines = _header_lines(self.text)
+            lines = _header_lines_counted(self.text, list(map(len, raw)))
+            if lines is None:
+                lines = _header_lines(self.text)
             if len(lines) == n:
                 return lines  # line numbers: a table object is made only where it is needed
         tables = self.index.calls
@@ -582,12 +603,11 @@ class _Checker:
         if not raw:
             self.error(self.index.top.at("call"), "no [[call]] entries: nothing to schedule")
             return []
-        tables = self.call_tables(len(raw))
+        tables = self.call_tables(raw)
         lines = tables if type(tables[0]) is int else [t.line for t in tables]  # type: ignore
-        calls = build_columns(raw, lines, self.registry)
-        if calls is not None:  # all valid: only the names entries refer to are left to check
-            referring = {c for c in set(map(attrgetter("callback"), calls))
-                         if self.registry.get(c).entry_params}  # type: ignore[union-attr]
+        by_columns = build_columns(raw, lines, self.registry)
+        if by_columns is not None:  # all valid: only names that entries refer to are left
+            calls, referring = by_columns
             if referring:
                 self.entry_references(
                     [(c, t if type(t) is not int else _LazyTable(t, self, i))
