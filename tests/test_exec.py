@@ -6,12 +6,14 @@ The CLI tests run ``python -m timerctl`` as a child and read its jsonl, the way 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -249,6 +251,79 @@ def test_kill_running_is_the_emergency_stop(tmp_path: Path) -> None:
 
     asyncio.run(main())
     assert gone(read_pid(pidfile), within=0.5)
+
+
+class PipesHeld:
+    """Holds the loop's connect_read_pipe until released: the child runs, its pipes unread.
+
+    Widens, deterministically, the window between the child's start and its pipes being
+    connected, where a cancel used to leave asyncio waiting for pipes a grandchild kept open.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, fail: bool = False) -> None:
+        self.gate = asyncio.Event()
+        self.fail = fail
+        self._connect = loop.connect_read_pipe
+        loop.connect_read_pipe = self._held  # type: ignore[method-assign]  # this loop only
+
+    async def _held(self, *args: Any, **kwargs: Any) -> Any:
+        await self.gate.wait()
+        if self.fail:
+            raise RuntimeError("cannot read that pipe")
+        return await self._connect(*args, **kwargs)
+
+
+def no_reaper_left() -> bool:
+    for thread in threading.enumerate():
+        if thread.name.startswith("timerctl-exec-"):
+            thread.join(2.0)
+            if thread.is_alive():
+                return False
+    return True
+
+
+@pytest.mark.parametrize("how", ["cancel", "kill_running", "pipe failure"])
+def test_child_running_before_its_pipes_are_connected(tmp_path: Path, how: str) -> None:
+    """Cancelled, emergency-stopped or failed before its pipes are read: the group still ends,
+    the call still ends (it used to hang when cancelled there), and nothing is left behind."""
+    pidfile = tmp_path / "pid"
+
+    async def main() -> None:
+        held = PipesHeld(asyncio.get_running_loop(), fail=how == "pipe failure")
+        task = asyncio.ensure_future(exec_(*spawner(pidfile)))
+        try:
+            for _ in range(500):
+                if pidfile.exists() and pidfile.read_text().strip():
+                    break
+                await asyncio.sleep(0.01)
+            if how == "cancel":
+                task.cancel()
+            elif how == "kill_running":
+                assert execcb.kill_running() == 1
+            await asyncio.sleep(0)
+            held.gate.set()
+            done, _ = await asyncio.wait({task}, timeout=10)
+            assert done, "the exec call hung"
+        finally:
+            if not task.done():  # failed: end the group and the call rather than hang
+                held.gate.set()
+                with contextlib.suppress(OSError, ValueError):
+                    os.killpg(os.getpgid(int(pidfile.read_text())), signal.SIGKILL)
+                task.cancel()
+                await asyncio.wait({task}, timeout=5)
+        if how == "cancel":
+            assert task.cancelled()
+        elif how == "kill_running":
+            with pytest.raises(ExecFailed, match="killed by signal 9"):
+                task.result()
+        else:
+            with pytest.raises(RuntimeError, match="cannot read that pipe"):
+                task.result()
+        assert not execcb._RUNNING
+
+    asyncio.run(main())
+    assert gone(read_pid(pidfile), within=0.5)
+    assert no_reaper_left()
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ is virtual or scaled by ``--speed``.
 import asyncio
 import codecs
 import contextlib
+import functools
 import math
 import os
 import signal
@@ -143,12 +144,14 @@ def _validate(
 
 # -- running ---------------------------------------------------------------------------------------
 
-class _Child(asyncio.SubprocessProtocol):
+class _Child:
     """Collects stdout (bounded), streams stderr, and tells when the child is completely done."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.exited: asyncio.Future[None] = loop.create_future()
         self.finished: asyncio.Future[None] = loop.create_future()  # exited and both pipes closed
+        #: as subprocess reports it (-N: killed by signal N); None until the leader is reaped
+        self.returncode: int | None = None
         self.stdout = bytearray()
         self.stdout_total = 0
         self._open_pipes = {1, 2}
@@ -169,7 +172,8 @@ class _Child(asyncio.SubprocessProtocol):
         self._open_pipes.discard(fd)
         self._maybe_finished()
 
-    def process_exited(self) -> None:
+    def process_exited(self, returncode: int) -> None:
+        self.returncode = returncode
         _set(self.exited)
         self._maybe_finished()
 
@@ -192,6 +196,20 @@ class _Child(asyncio.SubprocessProtocol):
         elif text.endswith("\n"):
             text = text[:-1]
         return text, False
+
+
+class _Pipe(asyncio.Protocol):
+    """One of the child's output pipes (1 stdout, 2 stderr), read by the loop for the _Child."""
+
+    def __init__(self, child: _Child, fd: int) -> None:
+        self._child = child
+        self._fd = fd
+
+    def data_received(self, data: bytes) -> None:
+        self._child.pipe_data_received(self._fd, data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._child.pipe_connection_lost(self._fd, exc)
 
 
 class _StderrForwarder:
@@ -231,10 +249,14 @@ async def _run(
     argv: tuple[str, ...], timeout: float | None, cwd: str | None, env: dict[str, str] | None
 ) -> ExecResult:
     loop = asyncio.get_running_loop()
+    # Spawned here rather than by loop.subprocess_exec: that one starts the child, then connects
+    # its pipes over a few loop turns without telling us the pid. A cancel in that window left
+    # asyncio waiting for the pipes to close, which the group (a grandchild) could keep open for
+    # ever, and kill_running could not see the group. Here the pid is known, and the group
+    # registered, before the first await: every way out of this call ends the group.
     try:
-        transport, child = await loop.subprocess_exec(
-            lambda: _Child(loop),
-            *argv,
+        proc = subprocess.Popen(
+            argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -244,11 +266,19 @@ async def _run(
         )
     except OSError as exc:
         raise ExecFailed(_spawn_error(exc, argv[0], cwd), argv=argv) from None
-    pgid = transport.get_pid()
+    pgid = proc.pid
     _RUNNING.add(pgid)
+    child = _Child(loop)
     release = hold_clock(loop)  # a virtual clock waits for the child: it takes no virtual time
+    unread = {1: proc.stdout, 2: proc.stderr}  # pipes not yet handed to the loop
+    reading: list[asyncio.BaseTransport] = []
     ending = ended = False
     try:
+        _reap(loop, proc, child)
+        for fd in (1, 2):
+            pipe, _ = await loop.connect_read_pipe(functools.partial(_Pipe, child, fd), unread[fd])
+            del unread[fd]
+            reading.append(pipe)
         if not await _wait_real(child.finished, timeout):
             exited = child.exited.done()
             ending = True
@@ -256,13 +286,12 @@ async def _run(
             ended = True
             message = f"timed out after {timeout:g}s"
             if exited:  # the program itself finished; something it started kept its output open
-                message += (f" (the program ended with {_describe(transport.get_returncode())}"
+                message += (f" (the program ended with {_describe(child.returncode)}"
                             "; a process it started kept its output open)")
             text, _ = child.output()
-            raise ExecTimeout(message, argv=argv, exit_status=transport.get_returncode(),
-                              stdout=text)
+            raise ExecTimeout(message, argv=argv, exit_status=child.returncode, stdout=text)
         ended = True
-        status = transport.get_returncode()
+        status = child.returncode
         text, truncated = child.output()
         if status != 0:
             raise ExecFailed(_describe(status), argv=argv, exit_status=status, stdout=text)
@@ -275,17 +304,36 @@ async def _run(
             ended = True
         raise
     finally:
-        if not ended:  # cancelled (again) while the group was being ended: no more grace
+        if not ended:  # cancelled (again) while the group was being ended, or failed: no grace
             _signal_group(pgid, signal.SIGKILL)
         try:
             if not child.exited.done():
-                # Let the child watcher reap the leader first: closing the transport while it
-                # is unreaped would reap it behind the watcher's back.
-                await _wait_real(child.exited, 1.0)
+                await _wait_real(child.exited, 1.0)  # the reaper thread ends with the leader
         finally:
             release()
             _RUNNING.discard(pgid)
-            transport.close()  # closes our end of the pipes: a straggler cannot hold us
+            for pipe in reading:
+                pipe.close()  # our end of the pipes: a straggler cannot hold us
+            for file in unread.values():
+                if file is not None:
+                    file.close()
+
+
+def _reap(loop: asyncio.AbstractEventLoop, proc: subprocess.Popen[bytes], child: _Child) -> None:
+    """Wait for the leader to exit in a thread (as asyncio's own child watcher does), then
+    tell the child on the loop. The thread ends when the leader does."""
+
+    def wait() -> None:
+        try:
+            _, status = os.waitpid(proc.pid, 0)
+            returncode = os.waitstatus_to_exitcode(status)
+        except ChildProcessError:  # someone else reaped it (a waitpid(-1) watcher): unknown
+            returncode = 255  # what asyncio reports then
+        proc.returncode = returncode  # reaped: Popen must not wait for it again
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(child.process_exited, returncode)
+
+    threading.Thread(target=wait, name=f"timerctl-exec-{proc.pid}", daemon=True).start()
 
 
 def _describe(status: int | None) -> str:
