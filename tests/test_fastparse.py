@@ -128,3 +128,14 @@ def test_gives_up_on_inline_tables_it_does_not_cover() -> None:
             assert got is None, kwargs
             continue
         assert got is None or got == expected, kwargs
+
+
+def test_counts_kwargs_keys_unless_each_table_has_one() -> None:
+    """One key in every table cannot repeat a key; an empty table beside one with two could."""
+    one = '[[call]]\nkwargs = { a = 1 }\n[[call]]\nkwargs = { b = "x, y" }\n'
+    assert parse(one) == tomllib.loads(one)
+    empty_and_two = '[[call]]\nkwargs = { }\n[[call]]\nkwargs = { a = 1, b = 2 }\n'
+    assert parse(empty_and_two) == tomllib.loads(empty_and_two)
+    for twice in ('[[call]]\nkwargs = {}\n[[call]]\nkwargs = { a = 1, a = 2 }\n',
+                  '[[call]]\nkwargs = { a = 1, a = 2 }\n'):
+        assert parse(twice) is None

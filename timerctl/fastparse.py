@@ -84,13 +84,13 @@ def parse(text: str) -> dict[str, Any] | None:
     if not headers or not (has_run or body.startswith("\n[[call]]\n")):
         return None
     pairs = body.count("\n") - 1 - headers - has_run  # lines that must be `key = value`
-    tables = inner = 0
+    inner, single = 0, True
     if "{" in body or "}" in body:  # JSON objects would pass for TOML tables: only kwargs
         converted = _kwargs_tables(body)
         if converted is None:
             doc = _parse_checked(body, has_run)
             return doc if doc is not None and _keys_ok(doc, pairs) else None
-        body, tables, inner = converted
+        body, inner, single = converted
     # One " = " a line, and none in a string: a string holding one would end at the '"' it
     # becomes, and JSON refuses the ':' that follows (an escaped '"' is why "\\ =" gives up).
     if body.count(" = ") != pairs or "\\ = " in body:
@@ -108,7 +108,8 @@ def parse(text: str) -> dict[str, Any] | None:
         return None
     if not _keys_ok(doc, pairs):
         return None
-    if tables and sum(map(len, map(dict.get, doc["call"], repeat("kwargs"), repeat(())))) != inner:
+    kwargs = map(dict.get, doc["call"], repeat("kwargs"), repeat(()))
+    if not single and sum(map(len, kwargs)) != inner:
         return None  # a key written twice in a kwargs table
     return doc
 
@@ -130,10 +131,10 @@ _KWARGS_TABLE = re.compile(rf"\n(kwargs = \{{(?: {_PAIR}(?:, {_PAIR})*+)? ?\}})(
 _INNER_KEY = re.compile(r"([{,] )([A-Za-z0-9_-]+) = ")
 
 
-def _kwargs_tables(body: str) -> tuple[str, int, int] | None:
+def _kwargs_tables(body: str) -> tuple[str, int, bool] | None:
     """``kwargs = { sep = ", ", n = 1 }`` lines as ``kwargs = {"sep": ", ", "n": 1}``, all at
-    once; the body, how many tables and how many keys they hold. None unless every brace is
-    such a table's and its strings hold no '=' nor brace (so no key can hide in a string).
+    once; the body, how many keys the tables hold, whether each holds one. None unless every
+    brace is such a table's and its strings hold no '=' nor brace (no key can hide in one).
     Splits and joins, not ``re.sub``: Python 3.11 expands a template in Python, per match."""
     n = body.count("\nkwargs = ")
     if body.count("{") != n or body.count("}") != n:
@@ -141,11 +142,15 @@ def _kwargs_tables(body: str) -> tuple[str, int, int] | None:
     parts = _KWARGS_TABLE.split(body)  # text, table, text, table, ..., text
     if len(parts) != 2 * n + 1:
         return None
-    pieces = _INNER_KEY.split("\n".join(parts[1::2]))  # text, "{ " or ", ", key, text, ...
+    tables = "\n".join(parts[1::2])
+    pieces = _INNER_KEY.split(tables)  # text, "{ " or ", ", key, text, ...
     pieces[2::3] = map('"{}": '.format, pieces[2::3])
     parts[1::2] = "".join(pieces).split("\n")  # a table is one line
     parts[1::2] = map("\n".__add__, parts[1::2])  # the newline the split took
-    return "".join(parts), n, len(pieces) // 3
+    keys = len(pieces) // 3
+    # One key in every table (none empty) cannot be a key twice; else the caller counts them.
+    single = keys == n and "{}" not in tables and "{ }" not in tables
+    return "".join(parts), keys, single
 
 
 _KWARGS_LINE = re.compile(r"^kwargs = (\{.*\})$", re.M)
