@@ -18,7 +18,7 @@ import re
 from collections import deque
 from collections.abc import Sequence
 from itertools import chain, compress, repeat
-from operator import is_, itemgetter, lt
+from operator import is_, lt
 from typing import Any
 
 from .errors import PluginError
@@ -109,7 +109,11 @@ class _Group:
             raise _Doubt
         self.keys = keys
         self.members = members
-        self.rows = rows = list(map(raw.__getitem__, members))
+        rows = map(raw.__getitem__, members)
+        # One pass over the entries for all columns: a dict's values come in its keys' order,
+        # the same in every entry of a shape.
+        self._columns = dict(zip(keys, zip(*map(dict.values, rows), strict=True), strict=True))
+        self.n = len(members)
         self.lines = list(map(lines.__getitem__, members))
         timing = [k for k in ("soon", "later", "at") if k in keys]
         if len(timing) != 1:
@@ -119,7 +123,7 @@ class _Group:
             soon = self.column("soon")
             if set(map(type, soon)) != {bool} or soon.count(True) != len(soon):
                 raise _Doubt
-            self.offsets: list[float] = [0.0] * len(rows)
+            self.offsets: Sequence[float] = [0.0] * self.n
         else:  # a number of seconds: a wall-clock `at` (a date-time) is left to the full path
             top = TIMESTAMP_LIKE if self.kind is Kind.AT else MAX_SECONDS
             self.offsets = _seconds(self.column(self.kind.value), top=top)
@@ -128,8 +132,8 @@ class _Group:
         self.args = self._args(self.specs, "kwargs" in keys)
         self.repeats = self._repeats(keys)
 
-    def column(self, key: str) -> list[Any]:
-        return list(map(itemgetter(key), self.rows))
+    def column(self, key: str) -> Sequence[Any]:
+        return self._columns[key]
 
     def _names(self) -> list[str]:
         names = self.column("name")
@@ -141,10 +145,8 @@ class _Group:
 
     def _callbacks(self, registry: Registry) -> tuple[list[str], dict[str, Any]]:
         self.written = written = self.column("callback")
-        if set(map(type, written)) != {str}:
-            raise _Doubt
         specs: dict[str, Any] = {}
-        for name in set(written):
+        for name in _distinct(written, str):
             try:
                 spec = registry.get(name)
             except PluginError:  # a broken plugin: the full path says so
@@ -159,12 +161,16 @@ class _Group:
     def _args(self, specs: dict[str, Any], has_kwargs: bool) -> list[tuple[Any, ...]]:
         """args as tuples; sets self.kwargs. Plain values only, bound and checked as the
         callbacks' signatures and validators demand."""
-        n = len(self.rows)
-        if "args" in self.rows[0]:
+        n = self.n
+        if "args" in self._columns:
             lists = self.column("args")
             if set(map(type, lists)) != {list}:
                 raise _Doubt
-            _plain(chain.from_iterable(lists))
+            if len(set(map(len, lists))) == 1:  # as many in every entry: a column a position
+                for position in zip(*lists, strict=True):
+                    _plain(position)
+            else:
+                _plain(list(chain.from_iterable(lists)))
             args = list(map(tuple, lists))
         else:
             args = [()] * n
@@ -172,7 +178,7 @@ class _Group:
             tables = self.column("kwargs")
             if set(map(type, tables)) != {dict}:
                 raise _Doubt
-            _plain(chain.from_iterable(map(dict.values, tables)))
+            _plain(list(chain.from_iterable(map(dict.values, tables))))
             self.kwargs = tables
             kwargs_shapes: Any = map(tuple, tables)
         else:
@@ -201,7 +207,7 @@ class _Group:
         if "every" not in keys:
             if any(k in keys for k in REPEAT_KEYS):
                 raise _Doubt  # a bound without `every`: an error the full path words
-            return [None] * len(self.rows)
+            return [None] * self.n
         every = _seconds(self.column("every"), top=MAX_SECONDS, strict=True)
         count: list[int | None] | repeat[None] = repeat(None)
         if "count" in keys:
@@ -216,7 +222,7 @@ class _Group:
         modes: Any = repeat(Mode.FIXED_RATE.value)  # as written: an Enum hashes in Python
         if "mode" in keys:
             written = self.column("mode")
-            if set(map(type, written)) != {str} or not set(written) <= _MODES.keys():
+            if not _distinct(written, str) <= _MODES.keys():
                 raise _Doubt
             modes = written
         jitter: Any = repeat(0.0)
@@ -249,13 +255,24 @@ def _seconds(values: list[Any], *, top: float, strict: bool = False) -> list[flo
     return values if kinds == {float} else list(map(float, values))
 
 
-def _plain(values: Any) -> None:
+def _distinct(values: Sequence[Any], kind: type) -> set[Any]:
+    """The distinct values, all of this exact type (one pass, in C)."""
+    try:
+        distinct = set(values)
+    except TypeError:  # unhashable: an array or a table
+        raise _Doubt from None
+    if not all(type(v) is kind for v in distinct):  # true == 1 == 1.0: types tell them apart
+        raise _Doubt
+    return distinct
+
+
+def _plain(values: Sequence[Any]) -> None:
     """Argument values must be strings, floats, booleans or 64-bit integers."""
-    values = list(values)
-    kinds = list(map(type, values))
-    if not set(kinds) <= _PLAIN:
+    kinds = set(map(type, values))
+    if not kinds <= _PLAIN:
         raise _Doubt
     if int in kinds:
-        ints = list(compress(values, map(is_, kinds, repeat(int))))
+        ints = values if len(kinds) == 1 else list(
+            compress(values, map(is_, map(type, values), repeat(int))))
         if min(ints) < INT_MIN or max(ints) > INT_MAX:
             raise _Doubt
