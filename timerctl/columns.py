@@ -126,7 +126,8 @@ class _Group:
             self.offsets: Sequence[float] = [0.0] * self.n
         else:  # a number of seconds: a wall-clock `at` (a date-time) is left to the full path
             top = TIMESTAMP_LIKE if self.kind is Kind.AT else MAX_SECONDS
-            self.offsets = _seconds(self.column(self.kind.value), top=top)
+            offsets = _seconds(self.column(self.kind.value), top=top)
+            self.offsets = list(map(abs, offsets)) if 0 in offsets else offsets  # no -0.0
         self.names: list[str] | None = self._names() if "name" in keys else None
         self.callbacks, self.specs = self._callbacks(registry)
         self.args = self._args(self.specs, "kwargs" in keys)

@@ -674,7 +674,7 @@ class _Checker:
                 return None
             if kind is Kind.AT and value > TIMESTAMP_LIKE:
                 return None
-            offset = float(value)
+            offset = float(value) + 0.0  # -0.0 is 0.0 (as `call` has it)
         callback = get("callback")
         if type(callback) is not str:
             return None
