@@ -167,14 +167,15 @@ class _Group:
             lists = self.column("args")
             if set(map(type, lists)) != {list}:
                 raise _Doubt
-            if len(set(map(len, lists))) == 1:  # as many in every entry: a column a position
+            counts = set(map(len, lists))
+            if len(counts) == 1:  # as many in every entry: a column a position
                 for position in zip(*lists, strict=True):
                     _plain(position)
             else:
                 _plain(list(chain.from_iterable(lists)))
             args = list(map(tuple, lists))
         else:
-            args = [()] * n
+            args, counts = [()] * n, {0}
         if has_kwargs:
             tables = self.column("kwargs")
             if set(map(type, tables)) != {dict}:
@@ -186,7 +187,11 @@ class _Group:
             self.kwargs = [{} for _ in range(n)]
             kwargs_shapes = repeat(())
         written = self.written
-        shapes = set(zip(written, map(len, args), kwargs_shapes, strict=False))
+        if len(specs) == 1 and len(counts) == 1:  # the common case: only keywords may vary
+            keywords_used = set(kwargs_shapes) if has_kwargs else {()}
+            shapes = {(*specs, *counts, keywords) for keywords in keywords_used}
+        else:
+            shapes = set(zip(written, map(len, args), kwargs_shapes, strict=False))
         for callback, count, keywords in shapes:
             spec = specs[callback]
             if spec.bind_error([None] * count, dict.fromkeys(keywords)) is not None:
