@@ -245,7 +245,7 @@ def execute(
 
     check_outputs([schedule.path], record=record, svg=svg, html=html)
     if screen is None:
-        screen = make(fmt, sys.stdout, options(live=live_wanted(no_progress)))
+        screen = make(fmt, sys.stdout, options(live=live_wanted(no_progress), clock=clock))
     sinks: list[Callable[[Event], None]] = []
     record_file = None
     if record:
@@ -302,6 +302,8 @@ def execute(
         end = engine.run(schedule, sink if len(sinks) > 1 else screen, options=run_opts,
                          virtual=clock == "virtual", on_engine=bind)
     finally:
+        if hasattr(screen, "close"):  # a display process, if the run ended without its end
+            screen.close()
         if record_file is not None:
             record_file.close()
     if exporter is not None:
@@ -317,6 +319,17 @@ def _export(renderer: Any, svg: str | None, html: str | None) -> None:
     except OSError as exc:
         click.echo(f"timerctl: cannot write {exc.filename}: {exc.strerror}", err=True)
         sys.exit(2)
+
+
+def start_display(fmt: str, clock: str) -> None:
+    """A rich run on a terminal is drawn by a process of its own: start it now, so that it
+    starts up while the schedule loads."""
+    from .render import choose
+
+    if clock == "real" and choose(fmt, sys.stdout) == "rich":
+        from .render.live import start_early
+
+        start_early(sys.stdout)
 
 
 def load_schedule(path: str, plugins: Iterable[str]) -> Schedule:
@@ -344,6 +357,7 @@ def run(schedule: str, plugins: tuple[str, ...], **kw: Any) -> None:
     Exit status: 0 every call succeeded, 1 a callback failed, 2 invalid schedule or usage,
     130 interrupted, 143 terminated, 141 stdout closed.
     """
+    start_display(kw["fmt"], kw["clock"])
     loaded = load_schedule(schedule, plugins)
     sys.exit(execute(loaded, **kw))
 
@@ -490,6 +504,8 @@ def demo(name: str | None, show: bool, classic: bool, plugins: tuple[str, ...],
     if show:
         click.echo(chosen.text(), nl=False)
         return
+    if not classic:
+        start_display(kw["fmt"], kw["clock"])
     _load_plugins(plugins)
     loaded = load_text(chosen.text(), f"demo:{chosen.name}")
     screen = None

@@ -1,7 +1,8 @@
 """Renderers: one per output format, each a sink for the engine's events.
 
 ``RENDERERS`` maps a format name to a factory; ``choose`` resolves ``auto`` (rich on a terminal,
-plain otherwise). Modules are imported on demand so that jsonl and plain never load rich.
+plain otherwise). Modules are imported on demand so that jsonl and plain never load rich (nor
+does rich itself in the loop's process, when a display process draws it: see ``live``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ if TYPE_CHECKING:  # the events module is not needed to choose a format (--help 
 RENDERERS: dict[str, str] = {
     "plain": "timerctl.render.plain:PlainRenderer",
     "jsonl": "timerctl.render.jsonl:JsonlRenderer",
-    "rich": "timerctl.render.rich:RichRenderer",
+    "rich": "timerctl.render.live:rich_renderer",
 }
 FORMATS = ("auto", *RENDERERS)
 

@@ -3,20 +3,20 @@
 Data (entry names, arguments, results) is always passed as ``Text``: never parsed as markup or
 emoji codes, so a ``[red]`` in an argument is shown as typed.
 
-On a terminal the loop thread only appends events to a queue; a drawing thread prints them above
-a live footer ten times a second. A rich print costs ~160 µs, so drawing on the loop thread
-would itself make calls late; and past what a person can read (``MAX_LINES_PER_TICK``), records
+``RichRenderer`` draws each event as it comes: into a pipe or a file (where there is no colour,
+a record is written as plain text, about as fast as the plain format), on the virtual clock, in
+an export and in ``report``. On a terminal during a real run, drawing would make calls late (a
+rich print costs ~160 µs): there ``live.LiveRenderer`` hands the records a person can read to a
+``Painter`` in a display process of its own (``drawer.py``), which draws them above a live
+footer ten times a second (once while the loop is busy); past what a person can read, records
 are coalesced into one line that says how many were skipped (``--record`` keeps them all).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
-import threading
-import time
-from array import array
-from collections import deque
-from collections.abc import Callable
+from types import SimpleNamespace
 from typing import IO, Any
 
 from rich.console import Console, Group
@@ -27,14 +27,11 @@ from rich.text import Text
 from ..errors import OutputClosed
 from ..events import CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions, is_terminal
+from .live import END, ERR, EVENT, REC, SKIP, STATUS, Samples
 from .text import TolerantStream, header_lines, ms, oneline, result_text
 
-TICK = 0.1  # seconds between two redraws of the live view
-MAX_LINES_PER_TICK = 20  # records shown per redraw (200 a second: more than anyone reads)
 MAX_TIMELINE_ROWS = 12
 RESULT_ROOM = 36  # columns a record keeps for its result on a narrow terminal
-SWITCH_INTERVAL = 0.0002  # seconds a drawing thread may hold the GIL while the loop waits
-BUSY = 0.005  # a call due sooner than this: the loop is busy, drawing waits (up to a second)
 
 BUCKETS = ((1e-5, "< 10µs"), (1e-4, "< 100µs"), (1e-3, "< 1ms"), (1e-2, "< 10ms"),
            (1e-1, "< 100ms"), (float("inf"), ">= 100ms"))
@@ -68,26 +65,7 @@ def histogram(values: Any, width: int = 30) -> list[tuple[str, int, str]]:
     return [(label, c, "█" * (max(1, round(c / top * width)) if c else 0)) for label, c in rows]
 
 
-class _Samples:
-    """What the summary needs of every call, kept compact (a million calls ≈ 20 MB)."""
-
-    def __init__(self) -> None:
-        self.t = array("d")
-        self.late = array("d")
-        self.entry = array("i")
-        self.failed: set[int] = set()
-        self.names: dict[str, int] = {}
-
-    def add(self, r: CallRecord) -> None:
-        idx = self.names.setdefault(r.entry, len(self.names))
-        if r.failed:
-            self.failed.add(len(self.t))
-        self.t.append(r.t)
-        self.late.append(r.late)
-        self.entry.append(idx)
-
-
-def timeline(samples: _Samples, duration: float, width: int) -> Text:
+def timeline(samples: Samples, duration: float, width: int) -> Text:
     """One row per entry across the run: where calls ran, coloured by how late they were.
 
     A top row shows the worst lateness in each column as a bar, so bunching after a blocking
@@ -153,11 +131,15 @@ class _Console(Console):
 
 
 class RichRenderer:
+    """Draws each event as it comes (see the module's docstring for where; ``Painter`` draws
+    with its methods in a display process)."""
+
     def __init__(self, stream: IO[str], options: RenderOptions) -> None:
         self.options = options
         export = bool(options.extra.get("export"))
+        self._out = TolerantStream(stream)
         self.console = _Console(
-            file=TolerantStream(stream), markup=False, highlight=False, emoji=False,
+            file=self._out, markup=False, highlight=False, emoji=False,
             # on screen a long record runs on (the terminal wraps it, --record keeps it); in an
             # export it wraps at the export's width rather than being cut off
             soft_wrap=not export, record=export, width=options.extra.get("width"),
@@ -166,52 +148,30 @@ class RichRenderer:
         # column, then shorten the wall clock, then cut the line with an ellipsis.
         self.fit = is_terminal(stream) and not export  # a real one: FORCE_COLOR is no terminal
         # no colour to draw (a pipe, a file, NO_COLOR): a record is its text, written directly
-        self.plain_records = self.console.color_system is None and not export
+        self.plain_records = self.console.color_system is None and not export and not self.fit
         self.show_loop = self.full_wall = self.show_wall = True
         self.call_w = options.call_width
         self.simulated = False
         self.start: Start | None = None
-        self.samples = _Samples()
+        self.samples = Samples()
         self.show_records = options.extra.get("show_records", True)
-        # The live view: only on a terminal, only when asked for (see cli.live_wanted).
-        self.live_wanted = bool(options.extra.get("live"))
-        self.status: Callable[[], Any] | None = None
-        self._queue: deque[Event] = deque()
-        self._live: Live | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._coalesced = 0
-        self._gone: OutputClosed | None = None
-        self._switch: float | None = None
+        self.status: Any = None  # a callable for the live footer: where the run stands
+        self._named: dict[str, tuple[str, str]] = {}  # entry -> its name and call, as shown
 
     # -- the sink
-    def bind_status(self, status: Callable[[], Any]) -> None:
+    def bind_status(self, status: Any) -> None:
         """Give the live footer a way to ask the engine where the run stands."""
         self.status = status
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, CallRecord):
             self.samples.add(event)
-        if self._thread is not None:
-            if self._gone is not None:  # the drawing thread found the reader gone
-                raise self._gone
-            self._queue.append(event)
-            if isinstance(event, End):
-                self._stop_drawing()
-                self._draw_end(event)
-            return
-        if isinstance(event, Start) and event.clock == "real" and self.fit:
-            # On a terminal a real run is drawn by a thread of its own: a rich print costs
-            # ~160 µs, and on the loop thread it would make calls late; past what a person can
-            # read, records are coalesced. Into a pipe or a file every record is written, on
-            # the loop thread, as plain text where there is no colour to draw (a fast write).
-            self._draw(event)
-            self._start_drawing(live=self.live_wanted)
-            return
-        if isinstance(event, End):
+            if self.show_records:
+                self._draw_record(event)
+        elif isinstance(event, End):
             self._draw_end(event)
-            return
-        self._draw(event)
+        else:
+            self._draw(event)
 
     # -- drawing
     def _print(self, *renderables: object) -> None:
@@ -220,19 +180,25 @@ class RichRenderer:
         except BrokenPipeError:
             raise OutputClosed("stdout closed") from None
 
+    def _draw_record(self, r: CallRecord) -> None:
+        named = self._named.get(r.entry)
+        if named is None:
+            named = oneline(r.entry), oneline(r.describe())
+            if r.n > 1:  # a repeating entry: its next calls read the same (one-shots never do)
+                self._named[r.entry] = named
+        parts = self.parts(r.t, r.loop_time, r.wall_time, r.late, *named, result_text(r),
+                           r.failed or r.cancelled)
+        if not self.plain_records:
+            self._print(self.text(parts))
+            return
+        try:  # the hot path of a run into a file: no Text, no console
+            self._out.write("".join([p for p, _ in parts]) + "\n")
+            self._out.flush()
+        except BrokenPipeError:
+            raise OutputClosed("stdout closed") from None
+
     def _draw(self, event: Event) -> None:
-        if isinstance(event, CallRecord):
-            if not self.show_records:
-                return
-            if self.plain_records:
-                try:
-                    self.console.file.write(self.record(event).plain + "\n")
-                    self.console.file.flush()
-                except BrokenPipeError:
-                    raise OutputClosed("stdout closed") from None
-            else:
-                self._print(self.record(event))
-        elif isinstance(event, Start):
+        if isinstance(event, Start):
             self.start = event
             self.simulated = event.clock == "virtual"
             self._layout()
@@ -282,103 +248,35 @@ class RichRenderer:
         return self._fitted(Text(head, style="dim"))
 
     def record(self, r: CallRecord) -> Text:
+        return self.text(self.parts(r.t, r.loop_time, r.wall_time, r.late, oneline(r.entry),
+                                    oneline(r.describe()), result_text(r),
+                                    r.failed or r.cancelled))
+
+    def parts(self, t: float, loop_time: float, wall_time: float, late: float, entry: str,
+              call: str, result: str, bad: bool) -> list[tuple[str, str | None]]:
+        """A record's columns and their styles (entry, call and result already on one line)."""
         o = self.options
-        text = Text()
-        text.append(f"{r.t:10.6f} ", style="bold")
+        parts: list[tuple[str, str | None]] = [(f"{t:10.6f} ", "bold")]
         if self.show_loop:
-            text.append(f"{r.loop_time:14.6f} ", style="cyan")
+            parts.append((f"{loop_time:14.6f} ", "cyan"))
         if self.show_wall:
-            wall = iso(r.wall_time)
+            wall = iso(wall_time)
             if not self.full_wall:
                 wall = wall[11:26]  # HH:MM:SS.ffffff
-            text.append(f"{wall}{'~' if self.simulated else ' '} ", style="blue")
-        text.append(f"{r.late * 1e3:+9.3f}ms ", style=late_style(r.late))
-        text.append(f"{oneline(r.entry):<{o.name_width}} ", style="bold magenta")
-        call = oneline(r.describe())
+            parts.append((f"{wall}{'~' if self.simulated else ' '} ", "blue"))
+        parts.append((f"{late * 1e3:+9.3f}ms ", late_style(late)))
+        parts.append((f"{entry:<{o.name_width}} ", "bold magenta"))
         if self.fit and len(call) > self.call_w:  # on a terminal only: a file keeps it all
             call = call[: self.call_w - 1] + "…"
-        text.append(f"{call:<{self.call_w}} ")
-        style = "bold red" if r.failed or r.cancelled else "green"
-        text.append(result_text(r), style=style)
+        parts.append((f"{call:<{self.call_w}} ", None))
+        parts.append((result, "bold red" if bad else "green"))
+        return parts
+
+    def text(self, parts: list[tuple[str, str | None]]) -> Text:
+        text = Text()
+        for part, style in parts:
+            text.append(part, style=style)
         return self._fitted(text)
-
-    # -- the live view
-    def _start_drawing(self, *, live: bool) -> None:
-        if live:
-            self._live = Live(self.footer(), console=self.console, auto_refresh=False,
-                              transient=True, redirect_stdout=False, redirect_stderr=True)
-            self._live.start()
-        # Hand the GIL back to the loop thread within 0.2 ms, not CPython's default 5 ms:
-        # drawing must not hold a due call back.
-        self._switch = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
-        self._thread = threading.Thread(target=self._run_drawing, name="timerctl-draw",
-                                        daemon=True)
-        self._thread.start()
-
-    def _run_drawing(self) -> None:
-        last = time.monotonic()
-        while not self._stop.wait(TICK):
-            # Drawing holds the GIL the loop needs: when a call is about due (a busy run), draw
-            # once a second only; when the loop is idle, every tick.
-            status = self.status() if self.status is not None else None
-            busy = status is not None and status.next_in is not None and status.next_in < BUSY
-            if busy and time.monotonic() - last < 1.0:
-                continue
-            last = time.monotonic()
-            try:
-                self._drain()
-                if self._live is not None:
-                    self._live.update(self.footer(), refresh=True)
-            except (BrokenPipeError, OutputClosed):
-                self._gone = OutputClosed("stdout closed")
-                return
-
-    def _drain(self) -> None:
-        """Draw what the loop queued since the last tick: records in one batch (one print, not
-        one per line: each print holds the GIL the loop needs), at most MAX_LINES_PER_TICK."""
-        batch: list[Text] = []
-        while self._queue:
-            event = self._queue.popleft()
-            if isinstance(event, End):
-                continue
-            if isinstance(event, CallRecord):
-                if len(batch) >= MAX_LINES_PER_TICK:
-                    self._coalesced += 1
-                elif self.show_records:
-                    batch.append(self.record(event))
-                continue
-            self._flush_batch(batch)
-            self._say_coalesced()  # before what came after the skipped records
-            self._draw(event)
-        self._flush_batch(batch)
-        self._say_coalesced()
-
-    def _flush_batch(self, batch: list[Text]) -> None:
-        if batch:
-            self._print(Text("\n").join(batch))
-            batch.clear()
-
-    def _say_coalesced(self) -> None:
-        if self._coalesced:
-            self._print(self._fitted(Text(
-                f"… {self._coalesced} more calls not drawn (too fast to read; --record keeps all)",
-                style="dim")))
-            self._coalesced = 0
-
-    def _stop_drawing(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join()
-        if self._switch is not None:
-            sys.setswitchinterval(self._switch)
-        if self._gone is not None:
-            raise self._gone
-        self._drain()
-        live, self._live = self._live, None
-        if live is not None:
-            live.stop()
 
     def footer(self) -> Text:
         text = Text()
@@ -444,3 +342,111 @@ class RichRenderer:
             self.console.save_svg(svg, title="timerctl", clear=False)  # html may follow
         if html:
             self.console.save_html(html, clear=False)
+
+
+class Painter:
+    """Draws what a ``live.LiveRenderer`` hands over (lists of messages, ten a second): the
+    records, the coalesced counts, the live footer and the end. It runs in the display process
+    (``drawer.py``), or, as a fallback, on a thread of the loop's process."""
+
+    def __init__(self, stream: IO[str], options: RenderOptions) -> None:
+        self.renderer = RichRenderer(stream, options)
+        self.live_wanted = bool(options.extra.get("live"))
+        self.live: Live | None = None
+        self.progress: Any = None  # the last status the feeder sent
+        self.renderer.status = lambda: self.progress
+        self.ended = False
+        self._lines: list[Text] = []
+
+    def paint(self, batch: list[tuple[Any, ...]]) -> None:
+        self.take(batch)
+        self.refresh()
+
+    def take(self, batch: list[tuple[Any, ...]]) -> None:
+        """Draw one hand-over; records in one print (each print has a cost, the GIL's too)."""
+        r = self.renderer
+        for message in batch:
+            kind = message[0]
+            if kind == REC:
+                self._lines.append(r.text(r.parts(*message[1:])))
+                continue
+            if kind == STATUS:
+                self.progress = SimpleNamespace(**message[1])
+                continue
+            self._flush()
+            if kind == SKIP:
+                r._print(r._fitted(Text(
+                    f"… {message[1]} more calls not drawn (too fast to read; --record keeps all)",
+                    style="dim")))
+            elif kind == EVENT:
+                r._draw(message[1])
+                if isinstance(message[1], Start) and self.live_wanted:
+                    self._start_live()
+            elif kind == ERR:
+                self._write_err(message[1])
+            elif kind == END:
+                self.ended = True
+                if message[1] is None:  # the run ended without its end (an error)
+                    self.abort()
+                    break
+                self._stop_live()
+                r.samples = message[2]
+                r._draw_end(message[1])
+        self._flush()
+
+    def refresh(self) -> None:
+        """Redraw the footer (after ``take``)."""
+        if self.live is not None:
+            try:
+                self.live.update(self.renderer.footer(), refresh=True)
+            except BrokenPipeError:
+                raise OutputClosed("stdout closed") from None
+
+    def resume(self, start: Start | None, note: str) -> None:
+        """Take over a run another painter began drawing: its layout, a note, the footer."""
+        r = self.renderer
+        if start is not None:
+            r.start, r.simulated = start, start.clock == "virtual"
+            r._layout()
+        if r.fit:  # the other one's footer, left where it was: a line of its own to clear
+            with contextlib.suppress(OSError):
+                r.console.file.write("\r\x1b[2K")
+        r._print(r._fitted(Text(f"⚠ {note}", style="bold yellow")))
+        if start is not None and self.live_wanted:
+            self._start_live()
+
+    def abort(self) -> None:
+        """Leave now: clear the footer, give the cursor back; draw nothing more."""
+        with contextlib.suppress(Exception):  # on the way out, whatever state rich was left in
+            self._stop_live()
+
+    def orphaned(self) -> None:
+        """The loop's process died (SIGKILL): its shell may be printing by now, so give the
+        cursor back (an invisible write) and leave the rest of the screen as it is."""
+        if self.live is not None:
+            with contextlib.suppress(Exception):
+                self.renderer.console.show_cursor(True)
+
+    def _flush(self) -> None:
+        if self._lines:
+            lines, self._lines = self._lines, []
+            self.renderer._print(Text("\n").join(lines))
+
+    def _write_err(self, text: str) -> None:
+        try:  # above the footer when there is one (the Live redirects stderr)
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass  # our stderr is gone: what was written to it cannot fail the run
+
+    def _start_live(self) -> None:
+        if self.live is None:
+            self.live = Live(self.renderer.footer(), console=self.renderer.console,
+                             auto_refresh=False, transient=True, redirect_stdout=False,
+                             redirect_stderr=True)
+            self.live.start()
+
+    def _stop_live(self) -> None:
+        live, self.live = self.live, None
+        if live is not None:
+            live.stop()

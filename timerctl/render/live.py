@@ -1,0 +1,512 @@
+"""The rich format on a terminal during a real run: drawn by another process, never late.
+
+A rich print costs ~160 µs of the GIL, so drawing in the loop's process, even from a thread of
+its own, makes calls late. Here the loop thread only does what a jsonl line costs, or less: it
+keeps the few numbers the summary needs of every call (``Samples``) and queues the records a
+person can read, at most ``MAX_LINES_PER_TICK`` a tick; the others it counts. A feeder thread
+hands the queue to a display process through a socket, with a snapshot of where the run stands
+for the live footer: ten times a second, or once a second while the loop is busy (each hand-over
+costs the loop a little, and nobody reads a screen that scrolls faster). The display process
+(``drawer.py``) does all the rich work -- the records, the "… N more calls not drawn" lines,
+the footer, the summary -- at the lowest CPU priority there is (SCHED_IDLE: a waking loop
+takes the CPU from it at once); the loop's process never imports rich. It inherits our
+stdout and stderr, and our own stderr writes (an ``exec`` child's complaints) go through it, in
+order with the records.
+
+The display ignores Ctrl-C and SIGTERM (they reach the whole foreground process group): this
+process decides when the run ends and sends the end; the display draws it, reports how its
+writing went, and exits before this process does. A second Ctrl-C stops it at once (SIGUSR1);
+if this process dies, the display reads end-of-file and leaves.
+
+If the display process cannot be started (or dies), the feeder thread draws in this process
+itself: the same drawing code (``rich.Painter``), with rich competing for the GIL as before.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+from array import array
+from collections.abc import Callable
+from typing import IO, Any
+
+from ..context import ABORT_HOOKS
+from ..errors import OutputClosed, OutputError
+from ..events import CallRecord, End, Event, Start
+from . import RenderOptions, is_terminal
+from .text import oneline, result_text
+
+TICK = 0.1  # seconds between two hand-overs to the display (and redraws of the footer)
+MAX_LINES_PER_TICK = 20  # records shown per tick (200 a second: more than anyone reads)
+#: a busy loop (more calls a second than this) gets one hand-over a second, of 20 records:
+#: each costs the loop a little (the feeder takes the GIL; the display and the terminal take
+#: CPU, and this machine may have only two), and nobody reads a screen scrolling faster anyway
+BUSY_RATE = 200
+BUSY_TICK = 1.0
+BACKLOG = 2000  # messages the display has not taken yet, beyond which records are only counted
+SWITCH_INTERVAL = 0.0002  # drawing in this process: hand the GIL back to the loop within 0.2 ms
+ABORT_GRACE = 0.5  # seconds the display gets to leave on a second Ctrl-C before SIGKILL
+
+#: what the feeder sends: lists of messages, each a tuple starting with one of these
+REC, SKIP, EVENT, STATUS, ERR, END = range(6)
+#: (REC, t, loop_time, wall_time, late, entry, call, result, failed): a record, as text
+#: (SKIP, n): n records not drawn · (EVENT, Start | Cancelled | ClockStep) · (STATUS, dict)
+#: (ERR, text): written to our stderr · (END, End, Samples), or (END, None, None): stop now
+
+_FRAME = struct.Struct("<Q")  # each pickled list of messages is preceded by its length
+#: the display's program: this very timerctl (wherever it was imported from: an installed
+#: one, a source tree), whatever sys.path would find first; the package's __init__ is not run
+#: (it loads the callback registry, which drawing does not need)
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CHILD = (
+    "import importlib.util as u, sys\n"
+    f"s = u.spec_from_file_location('timerctl', {os.path.join(_PACKAGE, '__init__.py')!r}, "
+    f"submodule_search_locations=[{_PACKAGE!r}])\n"
+    "sys.modules['timerctl'] = u.module_from_spec(s)\n"
+    "from timerctl.render.drawer import main\n"
+    "main()\n"
+)
+
+
+class Samples:
+    """What the summary needs of every call, kept compact (a million calls ≈ 20 MB)."""
+
+    def __init__(self) -> None:
+        self.t = array("d")
+        self.late = array("d")
+        self.entry = array("i")
+        self.failed: set[int] = set()
+        self.names: dict[str, int] = {}
+
+    def add(self, r: CallRecord) -> None:
+        idx = self.names.setdefault(r.entry, len(self.names))
+        if r.failed:
+            self.failed.add(len(self.t))
+        self.t.append(r.t)
+        self.late.append(r.late)
+        self.entry.append(idx)
+
+
+def rich_renderer(stream: IO[str], options: RenderOptions) -> Any:
+    """The rich format: a display process on a terminal during a real-clock run (where
+    drawing would compete with due calls); otherwise drawn as events come (rich.RichRenderer)."""
+    extra = options.extra
+    if (extra.get("clock") == "real" and is_terminal(stream) and not extra.get("export")
+            and extra.get("show_records", True)):
+        return LiveRenderer(stream, options)
+    from .rich import RichRenderer
+
+    return RichRenderer(stream, options)
+
+
+_early: _Process | None = None
+
+
+def start_early(stream: IO[str]) -> None:
+    """Start the display process now, if a rich run is to be drawn on ``stream``: its Python
+    and rich start up while this process loads the schedule, not after (the renderer made for
+    the same stream takes it; one never taken is ended at exit, having drawn nothing)."""
+    global _early
+    if _early is None and is_terminal(stream):
+        _early = _Process.spawn(stream)
+
+
+def _display_for(stream: IO[str], options: RenderOptions) -> _Process | None:
+    global _early
+    display, _early = _early, None
+    if display is not None and display.fd != _fileno(stream):
+        display.discard()
+        display = None
+    display = display or _Process.spawn(stream)
+    if display is not None:
+        try:
+            display.send([options])  # the first message: how to draw
+        except DisplayGone:
+            display.close()
+            return None
+    return display
+
+
+def _fileno(stream: IO[str]) -> int | None:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+class DisplayGone(Exception):
+    """The display process went away: ``error`` is what it reported (None: it was killed)."""
+
+    def __init__(self, error: Exception | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Process:
+    """The display process, and the socket it reads our messages from (its stdin)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket, fd: int) -> None:
+        self.proc = proc
+        self.sock = sock
+        self.fd = fd  # its stdout: our file descriptor it was given
+        self.lock = threading.Lock()  # the feeder and an abort may both want the socket
+
+    @classmethod
+    def spawn(cls, stream: IO[str]) -> _Process | None:
+        """Start the display with our terminal as its stdout, or None when that cannot be."""
+        fd = _fileno(stream)
+        if fd is None:
+            return None
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            return None
+        if not sys.executable or not os.path.exists(os.path.join(_PACKAGE, "__init__.py")):
+            return None  # nothing to start the display with (an embedded or zipped Python)
+        ours, theirs = socket.socketpair()
+        # Blocked in the child from its first instruction on: a Ctrl-C while it starts up
+        # must not kill it (and a handler set once it runs would come too late). Blocked here
+        # meanwhile, so that one coming now waits until the child is ours to end at exit.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            # -P: no cwd on sys.path (a rich.py there must not be the display's rich)
+            proc = subprocess.Popen([sys.executable, "-P", "-c", _CHILD], stdin=theirs,
+                                    stdout=fd, close_fds=True)
+            display = cls(proc, ours, fd)
+            atexit.register(display.discard)  # a no-op once it has been waited for
+        except (OSError, ValueError):
+            ours.close()
+            return None
+        finally:
+            theirs.close()
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        _yield_cpu(proc.pid)
+        return display
+
+    def send(self, batch: list[Any]) -> None:
+        import pickle
+
+        data = pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
+        try:
+            with self.lock:
+                self.sock.sendall(_FRAME.pack(len(data)) + data)
+        except OSError:  # EPIPE, ECONNRESET: it is gone; what did it say?
+            raise DisplayGone(self.finish()) from None
+
+    def finish(self) -> Exception | None:
+        """No more messages: wait until the display has drawn them all and left; what it
+        reported (a closed terminal, an error), as the exception this process should raise."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_WR)
+        report = b""
+        with contextlib.suppress(OSError):
+            while chunk := self.sock.recv(4096):
+                report += chunk
+        self.proc.wait()
+        self.sock.close()
+        kind, _, text = report.decode(errors="replace").partition("\t")
+        if kind == "ok" or (not kind and self.proc.returncode == 0):
+            return None
+        if kind == "closed":
+            return OutputClosed("stdout closed")
+        if kind == "error":
+            return OutputError(text)
+        if kind == "bug":
+            return RuntimeError(f"in the display process: {text}")
+        return None  # killed by someone: nothing it could not write; drawing goes on here
+
+    def abort(self) -> None:
+        """Stop drawing now (a second Ctrl-C): the display restores the terminal and leaves."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                self.proc.send_signal(signal.SIGUSR1)
+            try:
+                self.proc.wait(ABORT_GRACE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.sock.close()
+
+    def discard(self) -> None:
+        """Never used (the run did not start): it has drawn nothing, end it at once."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+            self.proc.wait()
+        self.sock.close()
+
+    def close(self) -> None:
+        """Leaving without an end (an error before or during the run): the display clears
+        its footer and leaves; we wait for it, briefly. (End-of-file alone means that this
+        process died: the display then only gives the cursor back, and draws nothing over
+        what the shell prints next.)"""
+        if self.proc.poll() is None:
+            import pickle
+
+            data = pickle.dumps([(END, None, None)])
+            if self.lock.acquire(timeout=ABORT_GRACE):
+                try:
+                    self.sock.settimeout(ABORT_GRACE)
+                    self.sock.sendall(_FRAME.pack(len(data)) + data)
+                    self.sock.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                finally:
+                    self.lock.release()
+            try:
+                self.proc.wait(1.0)
+            except subprocess.TimeoutExpired:
+                self.abort()
+        self.sock.close()
+
+
+def _yield_cpu(pid: int) -> None:
+    """Let the display run only on CPU time the loop does not want (Linux's SCHED_IDLE: a
+    waking loop thread takes the CPU from it at once). With 2 cores, a display drawing on the
+    loop's core otherwise holds a due call back 1-3 ms, until the scheduler preempts it."""
+    try:
+        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, pid, 19)
+
+
+class _InProcess:
+    """The fallback: the feeder thread draws, in this process (rich holds the GIL meanwhile)."""
+
+    def __init__(self, stream: IO[str], options: RenderOptions) -> None:
+        from .rich import Painter
+
+        self.painter = Painter(stream, options)
+        self._switch = sys.getswitchinterval()
+        # Hand the GIL back to the loop thread within 0.2 ms, not CPython's default 5 ms:
+        # drawing must not hold a due call back.
+        sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
+
+    def send(self, batch: list[Any]) -> None:
+        try:
+            self.painter.paint(batch)
+        except (OutputClosed, OutputError) as exc:
+            raise DisplayGone(exc) from None
+
+    def finish(self) -> Exception | None:
+        sys.setswitchinterval(self._switch)
+        return None
+
+    def abort(self) -> None:
+        self.painter.abort()
+
+    def close(self) -> None:
+        sys.setswitchinterval(self._switch)
+        self.painter.abort()
+
+
+class LiveRenderer:
+    """The loop's side of a rich run on a terminal: cheap per call, never blocks (see above)."""
+
+    def __init__(self, stream: IO[str], options: RenderOptions) -> None:
+        self.stream = stream
+        self.options = options
+        self.samples = Samples()
+        self.status: Callable[[], Any] | None = None
+        self.live_wanted = bool(options.extra.get("live"))
+        # the queue and the counts, shared by the loop thread and the feeder (re-entrant: a
+        # result's __str__ may write to stderr, which comes here too)
+        self._lock = threading.RLock()
+        self._queue: list[tuple[Any, ...]] = []
+        self._skipped = 0
+        self._shown = 0
+        self._window = TICK  # records shown per window: BUSY_TICK when the loop is busy
+        self._window_end = float("-inf")
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._gone: Exception | None = None  # what the display reported when it left
+        self._start: Start | None = None
+        self._stderr: _StderrToDisplay | None = None
+        self._released = False
+        self._aborted = False
+        self._display: _Process | _InProcess = (_display_for(stream, options)
+                                                or _InProcess(stream, options))
+        ABORT_HOOKS.append(self._abort)
+        atexit.register(self.close)
+
+    def bind_status(self, status: Callable[[], Any]) -> None:
+        """Give the live footer a way to ask the engine where the run stands."""
+        self.status = status
+
+    # -- the loop thread
+    def __call__(self, event: Event) -> None:
+        if type(event) is CallRecord:
+            self.samples.add(event)
+            if self._gone is not None:
+                raise self._gone
+            with self._lock:
+                t = event.loop_time
+                if t >= self._window_end:
+                    self._window_end = t + self._window
+                    self._shown = 0
+                if self._shown >= MAX_LINES_PER_TICK or len(self._queue) >= BACKLOG:
+                    self._skipped += 1
+                    return
+                self._shown += 1
+                self._put_skipped()
+                self._queue.append((REC, event.t, t, event.wall_time, event.late,
+                                    oneline(event.entry), oneline(event.describe()),
+                                    result_text(event), event.failed or event.cancelled))
+            return
+        if isinstance(event, End):
+            self._end(event)
+            return
+        if self._gone is not None:
+            raise self._gone
+        with self._lock:
+            self._put_skipped()
+            self._queue.append((EVENT, event))
+        if isinstance(event, Start) and self._thread is None:
+            self._start = event
+            if isinstance(self._display, _Process):
+                self._stderr = _StderrToDisplay(self, sys.stderr)
+                sys.stderr = self._stderr  # type: ignore[assignment]
+            self._thread = threading.Thread(target=self._feed, name="timerctl-feed",
+                                            daemon=True)
+            self._thread.start()
+
+    def _put_skipped(self) -> None:
+        """(with the lock) Say how many records were not drawn, before what comes after them."""
+        if self._skipped:
+            self._queue.append((SKIP, self._skipped))
+            self._skipped = 0
+
+    def put_err(self, text: str) -> None:
+        with self._lock:
+            self._put_skipped()
+            self._queue.append((ERR, text))
+
+    def _end(self, event: End) -> None:
+        with self._lock:
+            self._put_skipped()
+            self._queue.append((END, event, self.samples))
+        try:
+            self._wake.set()
+            if self._thread is not None:
+                self._thread.join()
+            else:
+                self._feed_once(final=True)
+            error = self._gone or self._display.finish()
+        except BaseException:  # a second Ctrl-C while the end is drawn: stop at once
+            self._abort()
+            raise
+        finally:
+            self._release()
+        if error is not None:
+            raise error
+
+    # -- the feeder thread
+    def _feed(self) -> None:
+        tick, calls = TICK, 0
+        while not self._wake.wait(tick):
+            if not self._feed_once(final=False):
+                return
+            calls, before = len(self.samples.t), calls
+            tick = BUSY_TICK if calls - before > BUSY_RATE * tick else TICK
+            self._window = tick
+        self._feed_once(final=True)
+
+    def _feed_once(self, *, final: bool) -> bool:
+        """Hand what the loop queued to the display; False once it is gone for good."""
+        with self._lock:
+            batch, self._queue = self._queue, []
+            if not final:
+                self._put_skipped_into(batch)
+        if self.live_wanted and self.status is not None and not final:
+            with contextlib.suppress(Exception):  # a footer is not worth a failed run
+                batch.append((STATUS, self.status()._asdict()))
+        if not batch or self._gone is not None:
+            return self._gone is None
+        try:
+            self._display.send(batch)
+        except DisplayGone as gone:
+            if self._aborted:
+                return False
+            if gone.error is not None:  # it could not write: the loop thread raises it
+                self._gone = gone.error
+                self._restore_stderr()
+                return False
+            self._replace_display(batch)
+        return True
+
+    def _put_skipped_into(self, batch: list[tuple[Any, ...]]) -> None:
+        if self._skipped:
+            batch.append((SKIP, self._skipped))
+            self._skipped = 0
+
+    def _replace_display(self, batch: list[tuple[Any, ...]]) -> None:
+        """The display process died (killed?): draw here from now on, and say so."""
+        self._restore_stderr()
+        try:
+            display = _InProcess(self.stream, self.options)
+            display.painter.resume(self._start, "the display process ended: drawing goes on "
+                                                "in timerctl's own process")
+            self._display = display
+            display.send(batch)
+        except DisplayGone as gone:
+            self._gone = gone.error
+        except Exception as exc:  # nothing left to draw with
+            self._gone = OutputError(f"cannot draw: {exc}")
+
+    # -- leaving
+    def _abort(self) -> None:
+        """(an ABORT_HOOK: a second Ctrl-C, just before the process exits) Stop the display."""
+        self._aborted = True
+        self._display.abort()
+
+    def close(self) -> None:
+        """Leave without an end (an error stopped the run): clear the footer, reap the child."""
+        if self._released:
+            return
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(1.0)
+        self._display.close()
+        self._release()
+
+    def _release(self) -> None:
+        self._released = True
+        self._restore_stderr()
+        with contextlib.suppress(ValueError):
+            ABORT_HOOKS.remove(self._abort)
+        atexit.unregister(self.close)
+
+    def _restore_stderr(self) -> None:
+        proxy, self._stderr = self._stderr, None
+        if proxy is not None and sys.stderr is proxy:
+            sys.stderr = proxy.real
+
+
+class _StderrToDisplay:
+    """Our stderr while the display draws: text goes to it, in order with the records (and
+    above its footer), instead of cutting through the terminal on its own."""
+
+    buffer = None  # no way around it: bytes written there would cut through the footer
+
+    def __init__(self, renderer: LiveRenderer, real: IO[str]) -> None:
+        self.renderer = renderer
+        self.real = real
+
+    def write(self, text: str) -> int:
+        if text:
+            self.renderer.put_err(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
