@@ -51,7 +51,8 @@ class _Doubt(Exception):
 def build(raw: list[dict[str, Any]], lines: Sequence[int],
           registry: Registry) -> tuple[list[Call], set[str]] | None:
     """The Calls of these ``[[call]]`` tables (header lines given), and which callbacks among
-    them take entry names (for the loader to check those names); None when in doubt."""
+    them take entry names (for the loader to check those names); None when in doubt. When it
+    builds them, it empties ``raw`` first (the parsed tables are not needed any more)."""
     shapes: dict[tuple[str, ...], list[int]] = {}
     for i, keys in enumerate(map(tuple, raw)):
         members = shapes.get(keys)
@@ -65,10 +66,12 @@ def build(raw: list[dict[str, Any]], lines: Sequence[int],
         _name_all(groups, len(raw))
     except _Doubt:
         return None
+    n = len(raw)
+    raw.clear()  # all valid: the columns hold what is kept; the tables go before the Calls come
     referring = {spec.name for g in groups for spec in g.specs.values() if spec.entry_params}
     if len(groups) == 1:
         return groups[0].calls(), referring
-    calls: list[Call] = [None] * len(raw)  # type: ignore[list-item]
+    calls: list[Call] = [None] * n  # type: ignore[list-item]
     for group in groups:
         deque(map(calls.__setitem__, group.members, group.calls()), maxlen=0)
     return calls, referring
