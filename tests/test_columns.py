@@ -97,7 +97,7 @@ def check_same(entries: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -
     except ScheduleError as exc:
         with pytest.raises(ScheduleError) as got:
             load_text(text, "s.toml", now=0.0)
-        assert str(got.value) == str(exc)  # the same problems, worded and located the same
+        assert got.value.problems == exc.problems  # the same problems, worded and located alike
         return
     assert repr(load_text(text, "s.toml", now=0.0)) == repr(expected)  # repr: NaN is NaN
 
@@ -152,6 +152,9 @@ def test_the_column_path_takes_a_generated_schedule(monkeypatch: pytest.MonkeyPa
     [{"later": 1, "every": 1, "mode": "fixed", "callback": "stop"}],
     [{"at": 1e8 + 1, "callback": "stop"}],
     [{"later": 1, "callback": "stop", "bogus": 1}],
+    [{"soon": True, "every": 1, "until": 0.0, "callback": "stop"},  # one Repeat for both: the
+     {"soon": True, "every": 1, "until": -0.0, "callback": "stop"}],  # same zero either way
+    [{"later": 1, "every": 1, "jitter": -0.0, "callback": "stop"}],
 ])
 def test_edges_agree(entries: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
     check_same(entries, monkeypatch)

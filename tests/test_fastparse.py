@@ -101,6 +101,13 @@ GIVE_UP = [
     '[[call]]\nname = "a\\/b"\n', '[[call]]\nlater = 1 # c\n', '[[call]]\n  later = 1\n',
     '[[call]]\n[[call]]\nlater = 1\n', '[[call]]\nlater = 1, "x": 2\n',
     '[[call]]\nlater = 1, "x": 2\nkwargs = { a = "=" }\n', '[[call]]\nname = "a\\ = "\n',
+    # found by a fuzzing review: a key repeated on one line, an escape in a key, the marker
+    # key written in an array, JSON-style keys beside a stray brace
+    '[[call]]\nlater = 1, "later": 2\ncallback = "stop"\n',
+    '[[call]]\nlat\\u0065r = 1\ncallback = "stop"\n',
+    '[[call]]\nlater = 1\ncallback = "echo"\nargs = [{" ": 0}]\n',
+    '[[call]]\n"later": 1\ncallback = "stop"\nname = "{"\n',
+    '[[call]]\nsoon = true\ncallback = "stop"\nname = "{"\n[[call]], "later": 1\n',
 ]
 
 

@@ -129,8 +129,7 @@ class _Group:
             self.offsets: Sequence[float] = [0.0] * self.n
         else:  # a number of seconds: a wall-clock `at` (a date-time) is left to the full path
             top = TIMESTAMP_LIKE if self.kind is Kind.AT else MAX_SECONDS
-            offsets = _seconds(self.column(self.kind.value), top=top)
-            self.offsets = list(map(abs, offsets)) if 0 in offsets else offsets  # no -0.0
+            self.offsets = _seconds(self.column(self.kind.value), top=top)
         self.names: list[str] | None = self._names() if "name" in keys else None
         self.callbacks, self.specs = self._callbacks(registry)
         self.args = self._args(self.specs, "kwargs" in keys)
@@ -261,6 +260,8 @@ def _seconds(values: list[Any], *, top: float, strict: bool = False) -> list[flo
     low, high = min(values), max(values)
     if low < 0 or (strict and low == 0) or high > top:
         raise _Doubt
+    if low == 0:  # -0.0 is 0.0 (as the entry-by-entry checks have it; and equal settings
+        return list(map(float, map(abs, values)))  # share one Repeat, keyed by value)
     return values if kinds == {float} else list(map(float, values))
 
 

@@ -30,6 +30,7 @@ _CALL_KEYS, _RUN_KEYS = frozenset(CALL_KEYS), frozenset(RUN_KEYS)
 _BLANK = re.compile(r"^[ \t]*(?:#[^\n]*)?\n", re.M)
 # Control characters are invalid anywhere in TOML (tab is fine; CR only in CRLF, left to tomllib).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_ESCAPED_KEY = re.compile(r'^[^"=\n]*\\', re.M)  # a backslash before a line's first '=' or '"'
 _CONTROL_BYTES = bytes(0 if _CONTROL.match(chr(b)) else 1 for b in range(256))
 # UTF-16 surrogates: JSON decodes "\ud800", TOML forbids it.
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -57,6 +58,13 @@ def _doubtful(text: str) -> bool:
     \\/ escape, surrogates, and null (JSON only; a string saying "null" just goes the slow way).
     Plain substring tests first: they run at memory speed."""
     if "null" in text or "\\/" in text:  # (a CR is a control character: found below)
+        return True
+    # A JSON key written in the text ('"x": 1'): TOML has no such syntax, and it could add a
+    # member to a table, or repeat one, unseen by counting lines.
+    if '":' in text or '" :' in text or '"\t:' in text:
+        return True
+    # A backslash in a key: JSON would read an escape there ('lat\u0065r' as 'later').
+    if "\\" in text and _ESCAPED_KEY.search(text):
         return True
     if "\\u" in text and _SURROGATE.search(text):
         return True

@@ -536,7 +536,7 @@ class _Checker:
         if why:
             self.error(table.at(key), why)  # located only now: finding keys costs a scan
             return None
-        return float(value)
+        return float(value) + 0.0  # -0.0 is 0.0: one zero, on every path
 
     # [run] ------------------------------------------------------------------------------------
     def run_config(self, raw: Any) -> RunConfig:
