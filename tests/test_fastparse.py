@@ -146,3 +146,11 @@ def test_counts_kwargs_keys_unless_each_table_has_one() -> None:
     for twice in ('[[call]]\nkwargs = {}\n[[call]]\nkwargs = { a = 1, a = 2 }\n',
                   '[[call]]\nkwargs = { a = 1, a = 2 }\n'):
         assert parse(twice) is None
+
+
+def test_reads_strings_that_start_with_a_colon() -> None:
+    """Only a JSON key (a string, then ':') sends a text to tomllib, not a string like ':80'."""
+    text = ('[[call]]\nlater = 1\ncallback = "echo"\nargs = [":8080", "x", ":", "a\\":b"]\n'
+            'kwargs = { sep = ": " }\n')
+    assert parse(text) is not None
+    assert parse(text) == tomllib.loads(text)

@@ -30,6 +30,10 @@ _CALL_KEYS, _RUN_KEYS = frozenset(CALL_KEYS), frozenset(RUN_KEYS)
 _BLANK = re.compile(r"^[ \t]*(?:#[^\n]*)?\n", re.M)
 # Control characters are invalid anywhere in TOML (tab is fine; CR only in CRLF, left to tomllib).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_STRING = r'"(?:[^"\\\n]|\\.)*+"'
+# a string followed by ':' -- the strings of its line read from the line's start, in step,
+# each once (possessive: linear even on a line of 10,000 strings)
+_JSON_KEY = re.compile(rf'^[^"\n]*+(?:{_STRING}(?![ \t]*:)[^"\n]*+)*+{_STRING}[ \t]*:', re.M)
 _ESCAPED_KEY = re.compile(r'^[^"=\n]*\\', re.M)  # a backslash before a line's first '=' or '"'
 _CONTROL_BYTES = bytes(0 if _CONTROL.match(chr(b)) else 1 for b in range(256))
 # UTF-16 surrogates: JSON decodes "\ud800", TOML forbids it.
@@ -60,8 +64,9 @@ def _doubtful(text: str) -> bool:
     if "null" in text or "\\/" in text:  # (a CR is a control character: found below)
         return True
     # A JSON key written in the text ('"x": 1'): TOML has no such syntax, and it could add a
-    # member to a table, or repeat one, unseen by counting lines.
-    if '":' in text or '" :' in text or '"\t:' in text:
+    # member to a table, or repeat one, unseen by counting lines. (A string that only starts
+    # with a colon, '":8080"', is fine: the regex reads each line's strings in step.)
+    if ('":' in text or '" :' in text or '"\t:' in text) and _JSON_KEY.search(text):
         return True
     # A backslash in a key: JSON would read an escape there ('lat\u0065r' as 'later').
     if "\\" in text and _ESCAPED_KEY.search(text):
