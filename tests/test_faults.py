@@ -1035,13 +1035,8 @@ def test_an_async_callback_awaiting_forever_is_bounded_by_timeout(here: Path) ->
     assert by_entry(records)["quick"]["result"] == "quick"
 
 
-@pytest.mark.parametrize("callback", [
-    pytest.param("weird"),
-    pytest.param("aweird"),
-    pytest.param("kbi"),
-    pytest.param("akbi"),
-])
-def test_a_callback_raising_a_base_exception_is_recorded(here: Path, callback: str) -> None:
+def write_culprit_then_after(here: Path, callback: str, after_args: str = "") -> None:
+    """A schedule: the faulty plugin's ``callback`` first, then an echo that must still run."""
     write(here, "s.toml", f"""\
         [[call]]
         name = "culprit"
@@ -1052,7 +1047,18 @@ def test_a_callback_raising_a_base_exception_is_recorded(here: Path, callback: s
         name = "after"
         later = 0.05
         callback = "echo"
+        {after_args}
     """)
+
+
+@pytest.mark.parametrize("callback", [
+    pytest.param("weird"),
+    pytest.param("aweird"),
+    pytest.param("kbi"),
+    pytest.param("akbi"),
+])
+def test_a_callback_raising_a_base_exception_is_recorded(here: Path, callback: str) -> None:
+    write_culprit_then_after(here, callback)
     started = time.monotonic()
     proc = run(here, "run", "s.toml", "--format", "jsonl", "--plugin", "faulty",
                "--timeout", "1.5")
@@ -1071,18 +1077,7 @@ def test_a_callback_raising_a_base_exception_is_recorded(here: Path, callback: s
     pytest.param("cycle"),
 ])
 def test_an_unrenderable_result_does_not_end_the_run(here: Path, callback: str) -> None:
-    write(here, "s.toml", f"""\
-        [[call]]
-        name = "culprit"
-        soon = true
-        callback = "{callback}"
-
-        [[call]]
-        name = "after"
-        later = 0.05
-        callback = "echo"
-        args = ["after"]
-    """)
+    write_culprit_then_after(here, callback, 'args = ["after"]')
     proc = run(here, "run", "s.toml", "--format", "jsonl", "--plugin", "faulty")
     assert proc.returncode in (0, 1)
     assert "internal error" not in proc.stderr and TRACEBACK not in proc.stderr

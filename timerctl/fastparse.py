@@ -21,9 +21,8 @@ import re
 from itertools import chain, repeat
 from typing import Any
 
-CALL_KEYS = ("name", "soon", "later", "at", "callback", "args", "kwargs", "every", "count",
-             "until", "mode", "jitter")
-RUN_KEYS = ("loop", "plugins")
+from .limits import CALL_KEYS, RUN_KEYS
+
 _CALL_KEYS, _RUN_KEYS = frozenset(CALL_KEYS), frozenset(RUN_KEYS)
 
 # Full-line comments and blank lines carry nothing: dropped before counting lines.

@@ -136,11 +136,8 @@ class Call:
         A 100,000-entry schedule builds 100,000 Calls: the frozen dataclass's __init__ and
         __post_init__ would be a quarter of its load time. Same object, same immutability.
         """
-        call = object.__new__(cls)
-        object.__setattr__(call, "__dict__", {  # frozen: set the whole __dict__ at once
-            "name": name, "kind": kind, "callback": callback, "args": args, "kwargs": kwargs,
-            "offset": offset, "wall_at": None, "repeat": None, "line": line})
-        return call
+        return cls.trusted_many((name,), kind, (callback,), (args,), (kwargs,), (offset,),
+                                (None,), (line,))[0]
 
     @classmethod
     def trusted_many(cls, names: Iterable[str], kind: Kind, callbacks: Iterable[str],

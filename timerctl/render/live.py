@@ -422,9 +422,9 @@ class LiveRenderer:
     def _feed_once(self, *, final: bool) -> bool:
         """Hand what the loop queued to the display; False once it is gone for good."""
         with self._lock:
-            batch, self._queue = self._queue, []
             if not final:
-                self._put_skipped_into(batch)
+                self._put_skipped()
+            batch, self._queue = self._queue, []
         if self.live_wanted and self.status is not None and not final:
             with contextlib.suppress(Exception):  # a footer is not worth a failed run
                 batch.append((STATUS, self.status()._asdict()))
@@ -441,11 +441,6 @@ class LiveRenderer:
                 return False
             self._replace_display(batch)
         return True
-
-    def _put_skipped_into(self, batch: list[tuple[Any, ...]]) -> None:
-        if self._skipped:
-            batch.append((SKIP, self._skipped))
-            self._skipped = 0
 
     def _replace_display(self, batch: list[tuple[Any, ...]]) -> None:
         """The display process died (killed?): draw here from now on, and say so."""

@@ -180,14 +180,17 @@ class RichRenderer:
         except BrokenPipeError:
             raise OutputClosed("stdout closed") from None
 
-    def _draw_record(self, r: CallRecord) -> None:
+    def _record_parts(self, r: CallRecord) -> list[tuple[str, str | None]]:
         named = self._named.get(r.entry)
         if named is None:
             named = oneline(r.entry), oneline(r.describe())
             if r.n > 1:  # a repeating entry: its next calls read the same (one-shots never do)
                 self._named[r.entry] = named
-        parts = self.parts(r.t, r.loop_time, r.wall_time, r.late, *named, result_text(r),
-                           r.failed or r.cancelled)
+        return self.parts(r.t, r.loop_time, r.wall_time, r.late, *named, result_text(r),
+                          r.failed or r.cancelled)
+
+    def _draw_record(self, r: CallRecord) -> None:
+        parts = self._record_parts(r)
         if not self.plain_records:
             self._print(self.text(parts))
             return
@@ -248,9 +251,7 @@ class RichRenderer:
         return self._fitted(Text(head, style="dim"))
 
     def record(self, r: CallRecord) -> Text:
-        return self.text(self.parts(r.t, r.loop_time, r.wall_time, r.late, oneline(r.entry),
-                                    oneline(r.describe()), result_text(r),
-                                    r.failed or r.cancelled))
+        return self.text(self._record_parts(r))
 
     def parts(self, t: float, loop_time: float, wall_time: float, late: float, entry: str,
               call: str, result: str, bad: bool) -> list[tuple[str, str | None]]:
