@@ -541,7 +541,8 @@ def test_a_real_run_on_a_terminal(tmp_path: Path) -> None:
     text = term.text
     assert code == 0, text[-500:]
     assert "# timerctl run s.toml" in text and "more calls not drawn" in text
-    assert "Ctrl-C stops" in text  # the live footer
+    # the live footer is not asserted here: a loaded machine may finish 0.5 s of calls before the
+    # display's first frame; test_ctrl_c_on_a_terminal_still_draws_the_summary waits for it
     assert "run done" in text and "lateness" in text and "timeline" in text
     assert "Traceback" not in text
     records = [json.loads(line) for line in (tmp_path / "rec.jsonl").read_text().splitlines()]
