@@ -172,7 +172,7 @@ def test_jsonl_every_line_is_an_object_with_the_published_keys(run: Run) -> None
     start, *middle, end = objs
     assert start["event"] == "start" and end["event"] == "end"
     # SPEC §4 keys, plus speed, precision and selector (added; a key once published stays)
-    assert set(start) == START_KEYS | {"speed", "precision", "selector"}
+    assert set(start) == START_KEYS | {"speed", "precision", "selector", "seed"}
     assert set(end) >= END_KEYS
     calls = [o for o in middle if o["event"] == "call"]
     assert len(calls) == len(run.records)

@@ -6,19 +6,20 @@ Heavy modules (asyncio, tomllib, rich) are imported inside the commands that nee
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
 
 import click
 
-from .errors import OutputClosed, Problem, ScheduleError, TimerctlError
+from .errors import OutputClosed, OutputError, Problem, ScheduleError, TimerctlError
 from .render import FORMATS
 
 if TYPE_CHECKING:
-    from .events import Event
+    from .events import End, Event
     from .schedule import Schedule
 
 EXAMPLES = """\b
@@ -85,7 +86,7 @@ class _Group(click.Group):
         except OSError as exc:
             if exc.errno not in _FULL:
                 raise
-            from .render.text import output_error
+            from .render.writer import output_error
 
             _die(output_error(exc))
         except Exception as exc:
@@ -124,6 +125,10 @@ def _positive_finite(_ctx: click.Context, param: click.Parameter, value: float |
     return value
 
 
+def _mib(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
+    return None if value is None else value * 1024 * 1024
+
+
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by `run` and `demo`."""
     decorators = [
@@ -153,6 +158,13 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--no-progress", is_flag=True,
                      help="No live footer (it is shown only when stdout and stderr are a "
                      "terminal)."),
+        click.option("--on-backlog", type=click.Choice(["block", "drop"]), default="block",
+                     show_default=True, help="When stdout's reader falls --backlog-limit "
+                     "behind: block (calls wait for it, nothing is lost) or drop records "
+                     "(counted; --record keeps all)."),
+        click.option("--backlog-limit", type=click.IntRange(min=1), default=None,
+                     metavar="MIB", callback=_mib, help="MiB of output a slow reader may fall "
+                     "behind before --on-backlog applies [default: 16]."),
         click.option("--record", type=click.Path(dir_okay=False), default=None,
                      metavar="FILE", help="Also write the JSON Lines records to FILE."),
         click.option("--svg", type=click.Path(dir_okay=False), default=None, metavar="FILE",
@@ -221,12 +233,18 @@ def execute(
     record: str | None,
     svg: str | None,
     html: str | None,
+    on_backlog: str = "block",
+    backlog_limit: int | None = None,
     lesson: str = "",
-    screen: Callable[[Event], None] | None = None,
+    screen: Callable[[IO[str]], Callable[[Event], None]] | None = None,
 ) -> int:
-    """Run a loaded schedule with the chosen renderer; returns the exit code."""
+    """Run a loaded schedule with the chosen renderer; returns the exit code.
+
+    ``screen`` makes the renderer of stdout from the stream it is to write to (default: the
+    one ``fmt`` names)."""
     from . import engine
     from .render import RenderOptions, choose, make
+    from .render.writer import DEFAULT_LIMIT, Backlog, open_writer, writer_for
 
     some = schedule.calls[:2000]  # column widths: the first calls say enough, and are cheap
     names = [c.name for c in some]
@@ -244,32 +262,78 @@ def execute(
         )
 
     check_outputs([schedule.path], record=record, svg=svg, html=html)
-    if screen is None:
-        screen = make(fmt, sys.stdout, options(live=live_wanted(no_progress), clock=clock))
-    sinks: list[Callable[[Event], None]] = []
-    record_file = None
-    if record:
-        from .render.jsonl import JsonlRenderer
+    # stdout through a writer that never blocks the loop (see render.writer); prints of the
+    # callbacks go the same way, in order with the records
+    out = writer_for(sys.stdout, "stdout", policy=Backlog(on_backlog),
+                     limit=backlog_limit or DEFAULT_LIMIT)
+    stream = cast("IO[str]", out)  # a text stream, as far as renderers and print() go
+    real_stdout, sys.stdout = sys.stdout, stream
+    try:
+        shown: Callable[[Event], None]
+        if screen is None:
+            shown = make(fmt, stream, options(live=live_wanted(no_progress), clock=clock))
+        else:
+            shown = screen(stream)
+        sinks: list[Callable[[Event], None]] = []
+        record_out = None
+        if record:
+            from .render.jsonl import JsonlRenderer
 
-        try:
-            record_file = open(record, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise click.BadParameter(f"cannot write {record}: {exc.strerror}",
-                                     param_hint="'--record'") from None
-        sinks.append(JsonlRenderer(record_file, options()))  # first: loses nothing
-    sinks.append(screen)
-    exporter = None
-    if export:
-        # Its own renderer, never live: an export shows the records and the summary, not the
-        # frames of a footer, and is as wide as its lines need.
-        import io
+            try:
+                record_out = open_writer(record)
+            except OSError as exc:
+                raise click.BadParameter(f"cannot write {record}: {exc.strerror}",
+                                         param_hint="'--record'") from None
+            sinks.append(JsonlRenderer(cast("IO[str]", record_out), options()))
+        sinks.append(shown)
+        exporter = None
+        if export:
+            # Its own renderer, never live: an export shows the records and the summary, not
+            # the frames of a footer, and is as wide as its lines need.
+            import io
 
-        exporter = make("rich", io.StringIO(), options(export=True, width=EXPORT_WIDTH))
-        sinks.append(exporter)
+            exporter = make("rich", io.StringIO(), options(export=True, width=EXPORT_WIDTH))
+            sinks.append(exporter)
+        end = _run(schedule, sinks, shown, out, record_out, engine.RunOptions(
+            timeout=timeout,
+            fail_fast=fail_fast,
+            seed=seed,
+            speed=speed,
+            handle_signals=True,
+            loop_impl=loop_impl or schedule.run.loop.value,
+            precision=precision,
+        ), virtual=clock == "virtual")
+    finally:
+        sys.stdout = real_stdout
+    code = end.exit_code
+    if exporter is not None:
+        code = max(code, _export(exporter, svg, html))
+    if out.closed and code not in (engine.EXIT_INTERRUPTED, engine.EXIT_TERMINATED):
+        code = engine.EXIT_CLOSED  # the reader went away, if only before the end record
+    if end.reason == "closed" or out.closed:
+        _quiet_stdout()
+    return code
 
+
+def _run(schedule: Schedule, sinks: list[Callable[[Event], None]], shown: Any, out: Any,
+         record_out: Any, run_opts: Any, *, virtual: bool) -> End:
+    """Run with every sink fed every event; what stdout's writer and the record file say
+    (a backlog, a reader gone, a full disk) is told here, once."""
+    from dataclasses import replace
+
+    from . import engine
+    from .context import ABORT_HOOKS
+    from .errors import OutputError
+    from .events import Backlog as BacklogEvent
+    from .events import End
+    from .render.writer import Backlog
+
+    record_sink = sinks[0] if record_out is not None else None
     closed: set[int] = set()
+    record_failed: list[OutputError] = []
+    eng_ref: list[engine.Engine] = []
 
-    def sink(event: Event) -> None:
+    def deliver(event: Event) -> OutputClosed | None:
         # Every part gets every event, even after another part's reader went away: a record
         # file must still get the cancellations and the end.
         gone = None
@@ -281,44 +345,79 @@ def execute(
             except OutputClosed as exc:
                 closed.add(i)
                 gone = exc
+            except OutputError as exc:
+                if each is not record_sink:
+                    raise
+                # A full disk under --record: said once, and stdout goes on (exit 74 at the end)
+                closed.add(i)
+                record_failed.append(exc)
+                click.echo(f"timerctl: {exc}", err=True)
+        return gone
+
+    def sink(event: Event) -> None:
+        if type(event) is End:
+            if out.policy is Backlog.DROP:
+                event = replace(event, dropped=out.dropped)
+            with out.forced():  # the end is never dropped nor held back
+                gone = deliver(event)
+        else:
+            gone = deliver(event)
+        pending = out.take_notice()
+        if pending is not None:
+            t = eng_ref[0].time() - eng_ref[0].t0 if eng_ref else 0.0
+            notice = BacklogEvent(t=t, pending=pending, policy=out.policy.value)
+            if not getattr(out, "_told", False):  # one line on stderr, never a flood
+                out._told = True
+                click.echo(f"timerctl: {notice.describe()} (--on-backlog "
+                           f"{out.policy.value})", err=True)
+            with out.forced():
+                gone = deliver(notice) or gone
         if gone is not None:
             raise gone
 
+    def end_record_on_abort() -> None:
+        # A second Ctrl-C exits at once: the record file still gets its end record.
+        if record_sink is not None and eng_ref and 0 not in closed:
+            with contextlib.suppress(Exception):
+                record_sink(eng_ref[0].end_record())
+
     def bind(eng: engine.Engine) -> None:
+        eng_ref.append(eng)
+        out.on_closed = eng.output_closed
+        out.stop_waiting = lambda: eng.signalled
         for each in sinks:
             if hasattr(each, "bind_status"):
                 each.bind_status(eng.status)
 
-    run_opts = engine.RunOptions(
-        timeout=timeout,
-        fail_fast=fail_fast,
-        seed=seed,
-        speed=speed,
-        handle_signals=True,
-        loop_impl=loop_impl or schedule.run.loop.value,
-        precision=precision,
-    )
+    ABORT_HOOKS.append(end_record_on_abort)
+    interrupted = False
     try:
-        end = engine.run(schedule, sink if len(sinks) > 1 else screen, options=run_opts,
-                         virtual=clock == "virtual", on_engine=bind)
+        end = engine.run(schedule, sink, options=run_opts, virtual=virtual, on_engine=bind)
+        interrupted = end.reason in ("interrupted", "terminated")
     finally:
-        if hasattr(screen, "close"):  # a display process, if the run ended without its end
-            screen.close()
-        if record_file is not None:
-            record_file.close()
-    if exporter is not None:
-        _export(exporter, svg, html)
-    if end.reason == "closed":
-        _quiet_stdout()
-    return end.exit_code
+        with contextlib.suppress(ValueError):
+            ABORT_HOOKS.remove(end_record_on_abort)
+        if hasattr(shown, "close"):  # a display process, if the run ended without its end
+            shown.close()
+        # What a slow reader has not taken yet: all of it, unless a signal ended the run
+        # (then a reader that does not read must not keep us)
+        out.close(timeout=1.0 if interrupted or (eng_ref and eng_ref[0].signalled) else None)
+        if record_out is not None:
+            with contextlib.suppress(OSError):
+                os.close(record_out.fd)
+    if record_failed and end.exit_code in (0, 1):
+        end = replace(end, exit_code=74)
+    return end
 
 
-def _export(renderer: Any, svg: str | None, html: str | None) -> None:
+def _export(renderer: Any, svg: str | None, html: str | None) -> int:
+    """Write the --svg/--html files; 74 (said on stderr, naming the file) when one cannot be."""
     try:
         renderer.export(svg, html)
-    except OSError as exc:
-        click.echo(f"timerctl: cannot write {exc.filename}: {exc.strerror}", err=True)
-        sys.exit(2)
+    except OutputError as exc:
+        click.echo(f"timerctl: {exc}", err=True)
+        return 74
+    return 0
 
 
 def start_display(fmt: str, clock: str) -> None:
@@ -508,13 +607,16 @@ def demo(name: str | None, show: bool, classic: bool, plugins: tuple[str, ...],
         start_display(kw["fmt"], kw["clock"])
     _load_plugins(plugins)
     loaded = load_text(chosen.text(), f"demo:{chosen.name}")
-    screen = None
+    screen: Callable[[IO[str]], Callable[[Event], None]] | None = None
     if classic:
         from .render import RenderOptions
         from .render.classic import ClassicRenderer
 
-        screen = ClassicRenderer(sys.stdout, RenderOptions(
-            extra={"clock_lines": chosen.clock_lines}))
+        def classic_screen(stream: IO[str]) -> Callable[[Event], None]:
+            return ClassicRenderer(stream, RenderOptions(
+                extra={"clock_lines": chosen.clock_lines}))
+
+        screen = classic_screen
     sys.exit(execute(loaded, lesson=chosen.lesson, screen=screen, **kw))
 
 

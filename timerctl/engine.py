@@ -147,6 +147,11 @@ class Engine:
         self.options = options or RunOptions()
         self._wall = wall_clock
         self._rng: Any = None  # random.Random, made on first use: most schedules have no jitter
+        #: the jitter's seed, chosen when none was given: the start record says it, and
+        #: --seed with it replays the same jitter
+        self.seed = (self.options.seed if self.options.seed is not None
+                     else int.from_bytes(os.urandom(4), "big"))
+        self._soon: list[_Slot] = []  # call_soon slots: due when the loop starts running
         self._entries: dict[str, _Entry] = {}
         specs: dict[str, CallbackSpec] = {}
         for call in schedule.calls:
@@ -255,6 +260,7 @@ class Engine:
                 clock_resolution=_resolution(loop),
                 calls=len(self._entries),
                 speed=self.options.speed,
+                seed=self.seed,
                 **_precision_of(loop),
             )
         )
@@ -267,6 +273,13 @@ class Engine:
                 gc.freeze()
                 for entry in self._entries.values():
                     self._schedule_first(entry)
+                # A soon call is due when the loop starts running the schedule, once every
+                # entry is on it: its lateness is the loop's, not start-up's (the header
+                # written, 100,000 entries armed). A bare call_soon is measured the same way.
+                started = loop.time()
+                for slot in self._soon:
+                    slot.due = started
+                self._soon.clear()
                 if self.options.timeout is not None:
                     timeout_handle = loop.call_at(
                         self.t0 + self.options.timeout, self.finish, "timeout"
@@ -317,6 +330,7 @@ class Engine:
         if call.kind is Kind.SOON and not jitter:
             slot.due = self.t0
             slot.handle = loop.call_soon(self._fire, slot)
+            self._soon.append(slot)
         elif call.kind is Kind.LATER or call.kind is Kind.SOON:
             # call_later(d) at load time, and every entry is loaded at t0: due at t0 + d, as
             # plan shows. (Counting d from when this entry's turn came would put it behind an
@@ -397,7 +411,7 @@ class Engine:
         if self._rng is None:
             import random
 
-            self._rng = random.Random(self.options.seed)
+            self._rng = random.Random(self.seed)
         return self._rng.uniform(0.0, rep.jitter) / self.options.speed
 
     def _schedule_next(self, entry: _Entry, n: int, after: float | None) -> None:
@@ -606,8 +620,24 @@ class Engine:
             self._sink_error = exc
             self.finish("failed")
 
+    @property
+    def signalled(self) -> bool:
+        """A signal (SIGINT, SIGTERM) asked the run to end: nothing may wait for a reader."""
+        return self._signal_reason is not None
+
+    def output_closed(self) -> None:
+        """(from any thread) stdout's reader went away: end the run, as a failed write would."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.finish, "closed")
+
+    def end_record(self) -> End:
+        """The end record as of now (for a run cut short: a second Ctrl-C)."""
+        return self._end()
+
     def _end(self) -> End:
-        reason = self._reason or "done"
+        reason = self._reason or self._signal_reason or "done"
         if reason == "closed":
             code = EXIT_CLOSED
         elif reason == "interrupted":

@@ -41,6 +41,7 @@ class Start:
     speed: float = 1.0
     precision: str | None = None  # "normal" | "high" on the real asyncio loop, else None
     selector: str | None = None  # what the loop waits with
+    seed: int | None = None  # the jitter's seed (--seed, or chosen): --seed replays the run
 
 
 @dataclass
@@ -123,6 +124,23 @@ class End:
     late_p90: float | None = None
     early: int = 0  # calls that ran before their due time (never on asyncio's own loop)
     clock_steps: int = 0
+    #: records stdout's slow reader never got (--on-backlog drop); None: the policy keeps all
+    dropped: int | None = None
 
 
-Event = Start | CallRecord | Cancelled | ClockStep | End
+@dataclass
+class Backlog:
+    """stdout's reader fell ``pending`` bytes behind: past the limit, the policy applies."""
+
+    t: float  # loop time since t0 when it was noticed
+    pending: int  # bytes written and not yet taken by the reader
+    policy: str  # "block": calls wait for the reader; "drop": records are dropped (counted)
+
+    def describe(self) -> str:
+        what = ("records are dropped until it catches up (counted in the summary)"
+                if self.policy == "drop" else "calls wait for it (nothing is lost)")
+        return (f"stdout's reader is {self.pending / 1048576:.1f} MiB behind "
+                f"(noticed at T+{self.t:.6f}): {what}")
+
+
+Event = Start | CallRecord | Cancelled | ClockStep | Backlog | End

@@ -6,7 +6,7 @@ import json
 import math
 from typing import IO, Any
 
-from ..events import CallRecord, Cancelled, ClockStep, End, Event, Start, iso
+from ..events import Backlog, CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions
 from .text import jsonable, write_flushed
 
@@ -56,6 +56,7 @@ def to_dict(event: Event) -> dict[str, Any]:
             "speed": event.speed,
             "precision": event.precision,
             "selector": event.selector,
+            "seed": event.seed,
         }
     if isinstance(event, Cancelled):
         return {"event": "cancel", "entry": event.entry, "count": event.count, "by": event.by,
@@ -63,8 +64,11 @@ def to_dict(event: Event) -> dict[str, Any]:
     if isinstance(event, ClockStep):
         return {"event": "clock", "t": event.t, "step": event.step,
                 "wall_time": iso(event.wall_time)}
+    if isinstance(event, Backlog):
+        return {"event": "backlog", "t": event.t, "pending": event.pending,
+                "policy": event.policy}
     assert isinstance(event, End)
-    return {
+    end = {
         "event": "end",
         "reason": event.reason,
         "calls": event.calls,
@@ -79,6 +83,9 @@ def to_dict(event: Event) -> dict[str, Any]:
         "duration": event.duration,
         "exit_code": event.exit_code,
     }
+    if event.dropped is not None:  # only under --on-backlog drop, then always
+        end["dropped"] = event.dropped
+    return end
 
 
 def _plain(values: Any) -> bool:

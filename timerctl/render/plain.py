@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import IO
 
-from ..events import CallRecord, Cancelled, ClockStep, End, Event, Start, iso
+from ..events import Backlog, CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions
 from .text import (
     TolerantStream,
@@ -32,7 +32,7 @@ class PlainRenderer:
         elif isinstance(event, Start):
             self.simulated = event.clock == "virtual"
             self._write("\n".join([*header_lines(event), self.columns()]) + "\n")
-        elif isinstance(event, Cancelled | ClockStep):
+        elif isinstance(event, Cancelled | ClockStep | Backlog):
             self._write(f"# {event.describe()}\n")
         elif isinstance(event, End):
             lines = []

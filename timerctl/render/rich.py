@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import OutputClosed
-from ..events import CallRecord, Cancelled, ClockStep, End, Event, Start, iso
+from ..events import Backlog, CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions, is_terminal
 from .live import END, ERR, EVENT, REC, SKIP, STATUS, Samples
 from .text import TolerantStream, header_lines, ms, oneline, result_text
@@ -211,7 +211,7 @@ class RichRenderer:
                 self._print(self.columns())
         elif isinstance(event, Cancelled) and self.show_records:
             self._print(self._fitted(Text(f"✂ {event.describe()}", style="yellow")))
-        elif isinstance(event, ClockStep):
+        elif isinstance(event, ClockStep | Backlog):
             self._print(Text(f"⚠ {event.describe()}", style="bold yellow"))
 
     def _draw_end(self, event: End) -> None:
@@ -315,6 +315,9 @@ class RichRenderer:
         if ev.clock_steps:
             table.add_row("clock steps", Text(f"{ev.clock_steps} (wall clock jumped; see above)",
                                               style="bold yellow"))
+        if ev.dropped:
+            table.add_row("dropped", Text(f"{ev.dropped} records (stdout's reader was too slow; "
+                                          "--record keeps all)", style="bold yellow"))
         if self.start is not None:
             precision = (f" · precision {self.start.precision} ({self.start.selector})"
                          if self.start.precision else "")

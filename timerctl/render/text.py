@@ -7,8 +7,9 @@ import math
 import re
 from typing import IO, Any
 
-from ..errors import OutputClosed, OutputError
+from ..errors import OutputClosed
 from ..events import CallRecord, End, Start, iso
+from .writer import output_error
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -39,7 +40,7 @@ class TolerantStream:
         except BrokenPipeError:
             raise
         except OSError as exc:
-            raise output_error(exc) from None
+            raise output_error(exc, _label(self._stream)) from None
 
     def flush(self) -> None:
         try:
@@ -47,7 +48,7 @@ class TolerantStream:
         except BrokenPipeError:
             raise
         except OSError as exc:
-            raise output_error(exc) from None
+            raise output_error(exc, _label(self._stream)) from None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -62,11 +63,13 @@ def write_flushed(stream: IO[str], text: str) -> None:
     except BrokenPipeError:
         raise OutputClosed("stdout closed") from None
     except OSError as exc:
-        raise output_error(exc) from None
+        raise output_error(exc, _label(stream)) from None
 
 
-def output_error(exc: OSError) -> OutputError:
-    return OutputError(f"cannot write to stdout: {exc.strerror or exc}")
+def _label(stream: object) -> str:
+    """What an output is called in a message: a Writer knows (stdout, the --record file)."""
+    label = getattr(stream, "label", None)
+    return label if isinstance(label, str) else "stdout"
 
 
 def result_text(record: CallRecord) -> str:
@@ -107,6 +110,7 @@ def summary_line(ev: End) -> str:
         f"p99 {ms(ev.late_p99)} max {ms(ev.late_max)}"
         + (f" · {ev.early} early" if ev.early else "")
         + (f" · wall clock stepped {ev.clock_steps}x" if ev.clock_steps else "")
+        + (f" · {ev.dropped} records dropped (slow reader)" if ev.dropped else "")
         + f" · exit {ev.exit_code}"
     )
 
