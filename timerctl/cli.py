@@ -358,6 +358,8 @@ def _run(schedule: Schedule, sinks: list[Callable[[Event], None]], shown: Any, o
         if type(event) is End:
             if out.policy is Backlog.DROP:
                 event = replace(event, dropped=out.dropped)
+            if record_failed and event.exit_code in (0, 1):  # the summary says it too
+                event = replace(event, exit_code=74)
             with out.forced():  # the end is never dropped nor held back
                 gone = deliver(event)
         else:
@@ -636,41 +638,54 @@ def report(recording: str, svg: str | None, html: str | None) -> None:
 
     RECORDING is a file written by `run --record FILE` or `run --format jsonl` (- for stdin).
     """
-    from .events import End, Start
+    from .events import Backlog, ClockStep, End, Start
     from .loader import STDIN, STDIN_NAME
-    from .recording import RecordingError, read_events
+    from .recording import EndBuilder, RecordingError, read_events, read_lines
     from .render import RenderOptions, make
 
     check_outputs([recording], svg=svg, html=html)
     try:
         if recording == STDIN:
-            name, lines = STDIN_NAME, sys.stdin.read().splitlines()
+            name, stream = STDIN_NAME, sys.stdin.buffer
         else:
             name = recording
-            with open(recording, encoding="utf-8", errors="replace") as f:
-                lines = f.read().splitlines()
+            stream = open(recording, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise RecordingError(recording, [Problem(recording, 0, None,
                                                  exc.strerror or str(exc))]) from None
-    events = read_events(lines, name)
     renderer = make("rich", sys.stdout, RenderOptions(extra={
         "show_records": False, "export": bool(svg or html)}))
-    start = next((e for e in events if isinstance(e, Start)), None)
-    if start is not None:
-        renderer(start)
-    for event in events:
-        if not isinstance(event, Start | End):
-            renderer(event)
-    end = next((e for e in events if isinstance(e, End)), None)
+    # Read as it comes, in bounded memory: the renderer keeps what the summary needs. What it
+    # would print before the end (clock steps, backlogs) waits until every line proved good.
+    notes: list[Event] = []
+    end: End | None = None
+    rebuilt = EndBuilder()
+    try:
+        for event in read_events(read_lines(stream, name), name):
+            if isinstance(event, End):
+                end = end or event
+            elif isinstance(event, ClockStep | Backlog):
+                if len(notes) < 1000:
+                    notes.append(event)
+            else:
+                if isinstance(event, Start) and getattr(renderer, "start", None) is not None:
+                    continue  # a second start (two runs in one file): the first one's
+                rebuilt.add(event)
+                renderer(event)
+    except OSError as exc:
+        raise RecordingError(name, [Problem(name, 0, None, exc.strerror or str(exc))]) from None
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    for note in notes:
+        renderer(note)
     if end is None:
-        from .recording import end_from
-
-        end = end_from(events)
+        end = rebuilt.end()
         click.echo(f"timerctl: {name} has no end record (the run did not finish?): "
                    "summary computed from its call records", err=True)
     renderer(end)
     if svg or html:
-        _export(renderer, svg, html)
+        sys.exit(_export(renderer, svg, html))
 
 
 def _quiet_stderr() -> None:
@@ -692,6 +707,9 @@ def main() -> None:
         if sys.stderr is not None:
             print("timerctl: stdout is closed: nowhere to write the records", file=sys.stderr)
         sys.exit(2)
+    from .render.writer import whole_stdout
+
+    whole_stdout()
     code: int | str | None
     try:
         code = cli.main(prog_name="timerctl", standalone_mode=False)

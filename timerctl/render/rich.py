@@ -15,6 +15,7 @@ are coalesced into one line that says how many were skipped (``--record`` keeps 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from types import SimpleNamespace
 from typing import IO, Any
@@ -29,6 +30,7 @@ from ..events import Backlog, CallRecord, Cancelled, ClockStep, End, Event, Star
 from . import RenderOptions, is_terminal
 from .live import END, ERR, EVENT, REC, SKIP, STATUS, Samples
 from .text import TolerantStream, header_lines, ms, oneline, result_text
+from .writer import output_error, write_all
 
 MAX_TIMELINE_ROWS = 12
 RESULT_ROOM = 36  # columns a record keeps for its result on a narrow terminal
@@ -343,9 +345,21 @@ class RichRenderer:
     def export(self, svg: str | None, html: str | None) -> None:
         """Save what was drawn (needs ``extra['export']``: the console recorded it)."""
         if svg:
-            self.console.save_svg(svg, title="timerctl", clear=False)  # html may follow
+            save(svg, self.console.export_svg(title="timerctl", clear=False))  # html may follow
         if html:
-            self.console.save_html(html, clear=False)
+            save(html, self.console.export_html(clear=False))
+
+
+def save(path: str, text: str) -> None:
+    """Write an export file whole; a failure names the file (OutputError: exit 74)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            write_all(fd, text.encode("utf-8"))
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise output_error(exc, path) from None
 
 
 class Painter:

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import select
 import stat
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -316,6 +318,51 @@ class Writer:
         if self.on_closed is not None:
             with contextlib.suppress(Exception):
                 self.on_closed()
+
+
+class WholeWrites(io.RawIOBase):
+    """A raw stdout whose every write is whole: under PYTHONUNBUFFERED, sys.stdout writes
+    straight to a FileIO, whose short count (a disk filling up, a pipe whose reader left
+    mid-write) TextIOWrapper drops on the floor: ``plan`` then "succeeded" with 64 KiB of
+    10 MB written."""
+
+    def __init__(self, raw: Any) -> None:
+        super().__init__()
+        self._raw = raw
+        self._fd = raw.fileno()
+
+    def write(self, data: Any) -> int:
+        write_all(self._fd, memoryview(data).cast("B"))
+        return len(memoryview(data).cast("B"))
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return bool(self._raw.isatty())
+
+    @property
+    def name(self) -> Any:
+        return getattr(self._raw, "name", "<stdout>")
+
+
+def whole_stdout() -> None:
+    """Make sys.stdout's writes whole when it is unbuffered (see ``WholeWrites``); a buffered
+    one already retries a short write (BufferedWriter does)."""
+    stdout = sys.stdout
+    raw = getattr(stdout, "buffer", None)
+    if not isinstance(raw, io.RawIOBase) or isinstance(raw, WholeWrites):
+        return
+    try:
+        raw.fileno()
+    except (OSError, ValueError):
+        return
+    sys.stdout = io.TextIOWrapper(
+        WholeWrites(raw), encoding=stdout.encoding, errors=stdout.errors,
+        line_buffering=stdout.line_buffering, write_through=True)
 
 
 class Passthrough:
