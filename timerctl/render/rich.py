@@ -28,15 +28,16 @@ from rich.text import Text
 from ..errors import OutputClosed
 from ..events import Backlog, CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions, is_terminal
-from .live import END, ERR, EVENT, REC, SKIP, STATUS, Samples
+from .live import END, ERR, EVENT, LATE_EDGES, REC, SKIP, STATUS, TIMELINE_ROWS, Samples
 from .text import TolerantStream, header_lines, ms, oneline, result_text
 from .writer import output_error, write_all
 
-MAX_TIMELINE_ROWS = 12
+MAX_TIMELINE_ROWS = TIMELINE_ROWS
 RESULT_ROOM = 36  # columns a record keeps for its result on a narrow terminal
+FOOTER_ROOM = 4  # columns the live footer leaves free at its end (for the echoed ^C)
 
-BUCKETS = ((1e-5, "< 10µs"), (1e-4, "< 100µs"), (1e-3, "< 1ms"), (1e-2, "< 10ms"),
-           (1e-1, "< 100ms"), (float("inf"), ">= 100ms"))
+BUCKETS = tuple(zip(LATE_EDGES, ("< 10µs", "< 100µs", "< 1ms", "< 10ms", "< 100ms",
+                                 ">= 100ms"), strict=True))
 
 
 def late_style(seconds: float) -> str:
@@ -49,18 +50,9 @@ def late_style(seconds: float) -> str:
     return "bold red"
 
 
-def histogram(values: Any, width: int = 30) -> list[tuple[str, int, str]]:
+def histogram(samples: Samples, width: int = 30) -> list[tuple[str, int, str]]:
     """Lateness in decade buckets (<10µs, <100µs, ...): label, count, bar."""
-    counts = [0] * len(BUCKETS)
-    early = 0
-    for v in values:
-        if v < 0:
-            early += 1
-            continue
-        for i, (edge, _) in enumerate(BUCKETS):
-            if v < edge:
-                counts[i] += 1
-                break
+    counts, early = samples.histogram, samples.early
     rows = [("early", early)] if early else []
     rows += [(label, c) for (_, label), c in zip(BUCKETS, counts, strict=True)]
     top = max(c for _, c in rows) or 1
@@ -74,18 +66,21 @@ def timeline(samples: Samples, duration: float, width: int) -> Text:
     callback, or drift, stands out.
     """
     width = max(10, width)
-    span = max(duration, max(samples.t, default=0.0), 1e-9)
+    span = max(duration, samples.t_max, 1e-9)
     names = list(samples.names)
     label_w = min(16, max(len(n) for n in names)) if names else 4
     worst = [0.0] * width
-    rows: dict[int, list[float | None]] = {i: [None] * width for i in range(len(names))}
+    rows: dict[int, list[float | None]] = {i: [None] * width
+                                           for i in range(min(len(names), MAX_TIMELINE_ROWS))}
     failed_cells: set[tuple[int, int]] = set()
-    for k, (t, late, idx) in enumerate(zip(samples.t, samples.late, samples.entry, strict=True)):
+    for t, late, idx, failed in samples.points():
         col = min(width - 1, int(t / span * width))
         worst[col] = max(worst[col], late)
+        if idx < 0 or idx >= MAX_TIMELINE_ROWS:
+            continue
         cell = rows[idx][col]
         rows[idx][col] = late if cell is None else max(cell, late)
-        if k in samples.failed:
+        if failed:
             failed_cells.add((idx, col))
     out = Text()
     peak = max(worst)
@@ -299,6 +294,11 @@ class RichRenderer:
             text.append(oneline(status.next_entry), style="bold magenta")
             text.append(f" in {status.next_in:.2f}s")
         text.append("   Ctrl-C stops", style="dim")
+        # One line, with room after it: the terminal echoes ^C where the cursor is, and a
+        # footer that filled its last line would be pushed onto one more line than the live
+        # display clears (a stale footer left above the summary at 40 or 60 columns).
+        text.no_wrap = True
+        text.truncate(max(10, self.console.width - FOOTER_ROOM), overflow="ellipsis")
         return text
 
     # -- the summary
@@ -327,9 +327,9 @@ class RichRenderer:
                                   f"resolution {self.start.clock_resolution:g}s{precision}")
         table.add_row("exit code", str(ev.exit_code))
         parts: list[Any] = [table]
-        if len(self.samples.late):
+        if self.samples.count:
             bars = Text()
-            for i, (label, count, bar) in enumerate(histogram(self.samples.late)):
+            for i, (label, count, bar) in enumerate(histogram(self.samples)):
                 if i:
                     bars.append("\n")
                 bars.append(f"{label:>9} {count:>8} ")

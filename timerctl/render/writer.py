@@ -329,7 +329,7 @@ class WholeWrites(io.RawIOBase):
     def __init__(self, raw: Any) -> None:
         super().__init__()
         self._raw = raw
-        self._fd = raw.fileno()
+        self._fd: int = raw.fileno()
 
     def write(self, data: Any) -> int:
         write_all(self._fd, memoryview(data).cast("B"))
@@ -361,8 +361,12 @@ def whole_stdout() -> None:
     except (OSError, ValueError):
         return
     sys.stdout = io.TextIOWrapper(
-        WholeWrites(raw), encoding=stdout.encoding, errors=stdout.errors,
-        line_buffering=stdout.line_buffering, write_through=True)
+        WholeWrites(raw),
+        encoding=stdout.encoding,
+        errors=stdout.errors,
+        line_buffering=bool(stdout.line_buffering),
+        write_through=True,
+    )
 
 
 class Passthrough:
