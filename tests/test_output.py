@@ -27,8 +27,7 @@ from timerctl.render import writer
 from timerctl.render.live import EXACT_POINTS, Samples
 
 ENDLESS = '[[call]]\nname = "tick"\nsoon = true\nevery = 0.001\ncallback = "echo"\nargs = ["t"]\n'
-HOUR = ('[[call]]\nname = "first"\nsoon = true\ncallback = "echo"\nargs = ["hi"]\n'
-        '[[call]]\nname = "late"\nlater = 3600\ncallback = "echo"\n')
+HOUR = '[[call]]\nname = "late"\nlater = 3600\ncallback = "echo"\n'  # silent for an hour
 
 
 def env(**extra: str) -> dict[str, str]:
