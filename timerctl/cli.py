@@ -19,7 +19,9 @@ from .errors import OutputClosed, OutputError, Problem, ScheduleError, TimerctlE
 from .render import FORMATS
 
 if TYPE_CHECKING:
+    from .engine import RunOptions
     from .events import End, Event
+    from .render.writer import Passthrough, Writer
     from .schedule import Schedule
 
 EXAMPLES = """\b
@@ -315,8 +317,9 @@ def execute(
     return code
 
 
-def _run(schedule: Schedule, sinks: list[Callable[[Event], None]], shown: Any, out: Any,
-         record_out: Any, run_opts: Any, *, virtual: bool) -> End:
+def _run(schedule: Schedule, sinks: list[Callable[[Event], None]], shown: Any,
+         out: Writer | Passthrough, record_out: Writer | None, run_opts: RunOptions, *,
+         virtual: bool) -> End:
     """Run with every sink fed every event; what stdout's writer and the record file say
     (a backlog, a reader gone, a full disk) is told here, once."""
     from dataclasses import replace
@@ -332,6 +335,7 @@ def _run(schedule: Schedule, sinks: list[Callable[[Event], None]], shown: Any, o
     closed: set[int] = set()
     record_failed: list[OutputError] = []
     eng_ref: list[engine.Engine] = []
+    told: list[BacklogEvent] = []  # the backlog said on stderr: once a run, never a flood
 
     def deliver(event: Event) -> OutputClosed | None:
         # Every part gets every event, even after another part's reader went away: a record
@@ -354,8 +358,13 @@ def _run(schedule: Schedule, sinks: list[Callable[[Event], None]], shown: Any, o
                 click.echo(f"timerctl: {exc}", err=True)
         return gone
 
+    only = sinks[0] if len(sinks) == 1 else None
+
     def sink(event: Event) -> None:
-        if type(event) is End:
+        gone = None
+        if only is not None and type(event) is not End:  # the hot path: one renderer
+            only(event)  # (a closed stdout raises OutputClosed: the engine ends the run)
+        elif type(event) is End:
             if out.policy is Backlog.DROP:
                 event = replace(event, dropped=out.dropped)
             if record_failed and event.exit_code in (0, 1):  # the summary says it too
@@ -368,8 +377,8 @@ def _run(schedule: Schedule, sinks: list[Callable[[Event], None]], shown: Any, o
         if pending is not None:
             t = eng_ref[0].time() - eng_ref[0].t0 if eng_ref else 0.0
             notice = BacklogEvent(t=t, pending=pending, policy=out.policy.value)
-            if not getattr(out, "_told", False):  # one line on stderr, never a flood
-                out._told = True
+            if not told:
+                told.append(notice)
                 click.echo(f"timerctl: {notice.describe()} (--on-backlog "
                            f"{out.policy.value})", err=True)
             with out.forced():
