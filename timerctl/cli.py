@@ -307,6 +307,7 @@ def execute(
         ), virtual=clock == "virtual")
     finally:
         sys.stdout = real_stdout
+        out.close(timeout=0)  # (done already, unless the run never started)
     code = end.exit_code
     if exporter is not None:
         code = max(code, _export(exporter, svg, html))

@@ -106,6 +106,7 @@ class Writer:
         self._armed = True  # the next pass of the limit is told (again after it drained)
         self._unbounded = False  # a signal came while waiting: never wait again this run
         self._stopping = False
+        self._idle = False  # the thread waits in poll (not writing): wake it for new data
         self._thread: threading.Thread | None = None
         self._wake_r = self._wake_w = -1
         if self._queued:
@@ -145,7 +146,9 @@ class Writer:
                 self._armed = False
                 self._notice = self._size
             self._cond.notify_all()
-            self._wake()
+            if self._idle:
+                self._idle = False
+                self._wake()
         return len(text)
 
     def flush(self) -> None:
@@ -213,6 +216,12 @@ class Writer:
                 self._wake()
             if done:
                 self._thread.join(1.0)
+            if not self._thread.is_alive():
+                with self._lock:  # only now: a closed number may be reused by another file
+                    for fd in (self._wake_r, self._wake_w):
+                        with contextlib.suppress(OSError):
+                            os.close(fd)
+                    self._wake_r = self._wake_w = -1
         return done
 
     # -- internals
@@ -250,8 +259,10 @@ class Writer:
             self._cond.wait(WAIT_SLICE)
 
     def _wake(self) -> None:
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")
+        """(with the lock) Wake the writing thread from its poll."""
+        if self._wake_w >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"x")
 
     def _start(self) -> None:
         self._wake_r, self._wake_w = os.pipe()
@@ -267,33 +278,28 @@ class Writer:
         watch = select.poll()
         watch.register(self.fd, 0)  # POLLERR and POLLHUP are always reported
         watch.register(self._wake_r, select.POLLIN)
-        try:
-            while True:
-                with self._lock:
-                    if self._closed or self._error is not None:
-                        self._cond.notify_all()
-                        return
-                    data = b"".join(self._pending) if self._pending else b""
-                    self._pending.clear()
-                    if not data and self._stopping:
-                        return
-                if data:
-                    self._write_out(data)
-                    continue
-                events = dict(watch.poll())
-                if events.get(self.fd, 0) & _GONE:
-                    with self._lock:
-                        self._closed = True
-                        self._cond.notify_all()
-                    self._tell_closed()
+        while True:
+            with self._lock:
+                if self._closed or self._error is not None:
+                    self._cond.notify_all()
                     return
-                with contextlib.suppress(OSError):
-                    os.read(self._wake_r, 4096)
-        finally:
+                data = b"".join(self._pending) if self._pending else b""
+                self._pending.clear()
+                if not data and self._stopping:
+                    return
+                self._idle = not data  # in poll below: a write must wake it
+            if data:
+                self._write_out(data)
+                continue
+            events = dict(watch.poll())
+            if events.get(self.fd, 0) & _GONE:
+                with self._lock:
+                    self._closed = True
+                    self._cond.notify_all()
+                self._tell_closed()
+                return
             with contextlib.suppress(OSError):
-                os.close(self._wake_r)
-            with contextlib.suppress(OSError):
-                os.close(self._wake_w)
+                os.read(self._wake_r, 4096)
 
     def _write_out(self, data: bytes) -> None:
         try:
