@@ -118,19 +118,21 @@ class Writer:
     def write(self, text: str) -> int:
         """Queue or write ``text`` (UnicodeEncodeError as a text stream would raise it)."""
         data = text.encode(self.encoding, self.errors)
-        if not self._queued:
+        if self._closed or self._error is not None:
             self._check()
+        if not self._queued:  # a file: written here and now (one os.write, as a rule)
             try:
-                write_all(self.fd, data)
+                n = os.write(self.fd, data)
+                if n != len(data):  # short (a disk filling up): the rest, or the error
+                    write_all(self.fd, memoryview(data)[n:])
             except OSError as exc:
                 self._fail(exc)
             return len(text)
         with self._lock:
-            self._check()
             if not self._size:
                 if len(data) <= PIPE_BUF and self._writable():
                     try:
-                        write_all(self.fd, data)
+                        write_all(self.fd, data)  # whole: poll said a PIPE_BUF fits
                     except OSError as exc:
                         self._fail(exc)
                     return len(text)
@@ -145,7 +147,6 @@ class Writer:
             if self._size >= self.limit and self._armed:
                 self._armed = False
                 self._notice = self._size
-            self._cond.notify_all()
             if self._idle:
                 self._idle = False
                 self._wake()
@@ -153,7 +154,8 @@ class Writer:
 
     def flush(self) -> None:
         """Nothing to do: a write is out, or queued for the writing thread."""
-        self._check()
+        if self._closed or self._error is not None:
+            self._check()
 
     def fileno(self) -> int:
         return self.fd
