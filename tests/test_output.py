@@ -13,6 +13,7 @@ import os
 import resource
 import signal
 import subprocess
+import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -520,3 +521,47 @@ def test_the_rich_views_samples_stay_flat_on_an_endless_run() -> None:
     assert sum(samples.histogram) == samples.count
     points = list(samples.points())
     assert max(t for t, *_ in points) == pytest.approx(samples.t_max, rel=0.01)
+
+
+# -- the writer itself ------------------------------------------------------------------------
+
+
+def _drain(fd: int) -> bytes:
+    got = bytearray()
+    while chunk := os.read(fd, 1 << 20):
+        got += chunk
+    return bytes(got)
+
+
+def test_a_write_into_a_full_pipe_is_queued_not_waited_for() -> None:
+    r, w = os.pipe()
+    out = writer.Writer(w, "stdout")
+    record = "x" * 299 + "\n"
+    for _ in range(4000):  # 1.2 MB into a 64 KiB pipe nobody reads: returns all the same
+        out.write(record)
+    assert out.pending > 0
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(_drain(r)))
+    reader.start()
+    assert out.close() is True
+    os.close(w)
+    reader.join(10)
+    assert got == [record.encode() * 4000]
+
+
+def test_policy_drop_counts_what_it_drops_and_keeps_what_is_forced() -> None:
+    r, w = os.pipe()
+    out = writer.Writer(w, "stdout", policy=writer.Backlog.DROP, limit=100_000)
+    for _ in range(4000):
+        out.write("y" * 299 + "\n")
+    assert out.dropped > 0 and out.take_notice() is not None and out.take_notice() is None
+    with out.forced():
+        out.write("the end\n")
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(_drain(r)))
+    reader.start()
+    assert out.close() is True
+    os.close(w)
+    reader.join(10)
+    assert got[0].endswith(b"the end\n")
+    assert got[0].count(b"\n") == 4000 - out.dropped + 1
