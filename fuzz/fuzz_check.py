@@ -1,6 +1,6 @@
 """Coverage-guided fuzzing of what `timerctl check` and `timerctl plan` do with a file (atheris).
 
-Not run in CI. Each input is a schedule file's bytes; it goes through ``loader.load_bytes``
+Not run in CI. Each input is a schedule file's bytes; it goes through ``load.load_bytes``
 (UTF-8/BOM decoding, the TOML parser, every validation rule) and, when accepted, through
 ``make_plan`` and the jsonl plan renderer. A crash is:
 
@@ -35,7 +35,7 @@ import re
 import sys
 
 from timerctl.errors import PluginError, ScheduleError
-from timerctl.loader import load_bytes
+from timerctl.load import load_bytes
 from timerctl.plan import make_plan
 from timerctl.registry import Registry
 from timerctl.render.planview import PLAN_RENDERERS

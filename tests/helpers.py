@@ -12,7 +12,7 @@ from typing import Any
 
 from timerctl import engine
 from timerctl.events import CallRecord, Cancelled, End, Event, Start
-from timerctl.loader import load_text
+from timerctl.load import load_text
 from timerctl.registry import REGISTRY, Registry
 from timerctl.schedule import Schedule
 

@@ -5,7 +5,7 @@ import time
 
 from timerctl.engine import Engine, RunOptions
 from timerctl.events import CallRecord, ClockStep, End
-from timerctl.loader import load_text
+from timerctl.load import load_text
 
 SCHEDULE = "".join(
     f'[[call]]\nname = "c{i}"\nlater = {i * 0.01}\ncallback = "echo"\nargs = [{i}]\n'

@@ -12,16 +12,14 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from timerctl import loader
 from timerctl.cli import cli
 from timerctl.errors import ScheduleError
-from timerctl.loader import load_bytes
+from timerctl.load import MAX_BYTES, load_bytes, load_text
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 VALID = HOSTILE / "valid"
@@ -53,14 +51,14 @@ EXPECTED: dict[str, list[tuple[int, int | None, str]]] = {
     "duplicate_names.toml": [(7, 1, "duplicate name 'a' (first used by the [[call]] on line 1)")],
     "empty.toml": [(1, None, "no [[call]] entries")],
     "huge_float.toml": [(2, 1, "'later' = 1e+300 is too long")],
-    "huge_hex_integer.toml": [(4, 1, "'args' holds an integer out of TOML's 64-bit range")],
+    "huge_hex_integer.toml": [(4, 9, "integer too large: TOML integers are 64-bit")],
     "huge_integer.toml": [(2, 9, "integer too large: TOML integers are 64-bit")],
     "inf_every.toml": [(3, 1, "'every' must be finite, not inf")],
     "inline_call_array.toml": [
         (3, 5, "'later' must be >= 0, not -1"),
         (3, 36, "unknown key 'nme' in [[call]] (did you mean 'name'?)"),
     ],
-    "integer_over_64_bits.toml": [(2, 1, "'later' = 9223372036854775808 is out of range")],
+    "integer_over_64_bits.toml": [(2, 9, "integer too large: TOML integers are 64-bit")],
     "latin1.toml": [(1, 6, "invalid UTF-8 (byte 0xe9)")],
     "line_separator_in_comment.toml": [(3, 1, "'soon' must be true, not 1")],
     "many_errors.toml": [
@@ -90,7 +88,7 @@ EXPECTED: dict[str, list[tuple[int, int | None, str]]] = {
     ],
     "run_not_table.toml": [(1, 1, "'run' must be a table ([run])")],
     "soon_false.toml": [(2, 1, "'soon' must be true, not false")],
-    "syntax_error.toml": [(3, 17, "invalid TOML: Illegal character")],
+    "syntax_error.toml": [(3, 17, "invalid TOML: invalid basic string")],
     "two_timings.toml": [(3, 1, "'soon' and 'later' cannot both be given")],
     "unknown_callback.toml": [(3, 1, "unknown callback 'ecoh' (did you mean 'echo'?)")],
     "unknown_key.toml": [
@@ -210,22 +208,25 @@ def test_unreadable_file(tmp_path: Path) -> None:
     ]
 
 
-def test_a_10_mb_file_is_refused_promptly(tmp_path: Path) -> None:
+def test_a_10_mb_file_means_what_toml_says_and_its_errors_are_located(tmp_path: Path) -> None:
+    """No size rule: a big file is read in full, like a small one, and located alike."""
     path = tmp_path / "big.toml"
     with path.open("w") as f:
         f.write('[[call]]\nsoon = true\ncallback = "echo"\nargs = [\n')
-        f.write("1, 2, 3, 4, 5, 6, 7, 8, 9, 10,\n" * 330_000)  # ~10 MB: tomllib would take ~8 s
+        f.write("1, 2, 3, 4, 5, 6, 7, 8, 9, 10,\n" * 330_000)
         f.write("]\n")
     assert path.stat().st_size > 10_000_000
-    started = time.monotonic()
     result = timerctl("check", str(path))
-    assert time.monotonic() - started < 3
+    assert (result.returncode, result.stdout) == (0, f"{path}: ok (1 entry)\n"), result.stderr
+    with path.open("a") as f:
+        f.write('[[call]]\nsoon = true\ncallback = "echo"\nnme = "x"\n')
+    result = timerctl("check", str(path))
     assert result.returncode == 2
     assert_diagnostics(result.stderr)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 2 and lines[1] == f"Found 1 error in {path}"
-    assert lines[0].startswith(f"{path}: error: schedule of {path.stat().st_size} characters: ")
-    assert "must be in the simple generated form" in lines[0]
+    assert result.stderr.splitlines() == [
+        f"{path}:330009:1: error: unknown key 'nme' in [[call]] (did you mean 'name'?)",
+        f"Found 1 error in {path}",
+    ]
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
@@ -234,7 +235,7 @@ def test_an_endless_file_is_refused_not_read_forever() -> None:
     assert result.returncode == 2
     assert_diagnostics(result.stderr)
     assert result.stderr.splitlines() == [
-        f"/dev/zero: error: file is over {loader.MAX_BYTES} bytes ({loader.MAX_BYTES + 1}); "
+        f"/dev/zero: error: file is over {MAX_BYTES} bytes ({MAX_BYTES + 1}); "
         "a schedule that large is refused",
         "Found 1 error in /dev/zero",
     ]
@@ -269,8 +270,8 @@ def test_markup_in_names_and_args_is_shown_verbatim() -> None:
 def test_huge_args_arrays_are_valid(tmp_path: Path) -> None:
     args = ", ".join(f'"{i}"' if i % 2 else str(i) for i in range(50_000))
     text = f'[[call]]\nsoon = true\ncallback = "echo"\nargs = [{args}]\n'
-    assert len(text) < loader.MAX_BYTES
-    schedule = loader.load_text(text, "s.toml", now=FIXED_EPOCH)
+    assert len(text) < MAX_BYTES
+    schedule = load_text(text, "s.toml", now=FIXED_EPOCH)
     assert len(schedule.calls[0].args) == 50_000
     assert schedule.calls[0].args[:3] == (0, "1", 2)
     path = tmp_path / "huge_args.toml"

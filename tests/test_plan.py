@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from timerctl import engine
 from timerctl.cli import cli
 from timerctl.events import CallRecord
-from timerctl.loader import load_text
+from timerctl.load import load_text
 from timerctl.plan import make_plan
 
 NOW = 1_800_000_000.0

@@ -16,7 +16,7 @@ import pytest
 import timerctl
 from timerctl import registry as registry_module
 from timerctl.errors import PluginError, ScheduleError
-from timerctl.loader import load_text
+from timerctl.load import load_text
 from timerctl.registry import CallbackSpec, Registry, callback, suggest
 
 _numbers = itertools.count()

@@ -444,7 +444,7 @@ def start_display(fmt: str, clock: str) -> None:
 
 
 def load_schedule(path: str, plugins: Iterable[str]) -> Schedule:
-    from .loader import load
+    from .load import load
 
     _load_plugins(plugins)
     return load(path)
@@ -487,7 +487,7 @@ def check(schedules: tuple[str, ...], plugins: tuple[str, ...]) -> None:
     Every problem of every file is reported as FILE:LINE:COL: error: MESSAGE on stderr.
     Exit status: 0 all valid, 2 any invalid.
     """
-    from .loader import load
+    from .load import load
 
     _load_plugins(plugins)
     worst = 0
@@ -588,7 +588,7 @@ def demo(name: str | None, show: bool, classic: bool, plugins: tuple[str, ...],
     Each demo replays a classic asyncio lesson and ends by saying what it showed.
     """
     from .demos import DEMOS
-    from .loader import load_text
+    from .load import load_text
     from .registry import suggest
 
     if name is None:
@@ -649,7 +649,7 @@ def report(recording: str, svg: str | None, html: str | None) -> None:
     RECORDING is a file written by `run --record FILE` or `run --format jsonl` (- for stdin).
     """
     from .events import Backlog, ClockStep, End, Start
-    from .loader import STDIN, STDIN_NAME
+    from .load import STDIN, STDIN_NAME
     from .recording import EndBuilder, RecordingError, read_events, read_lines
     from .render import RenderOptions, make
 
