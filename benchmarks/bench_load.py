@@ -30,7 +30,7 @@ sys.dont_write_bytecode = True  # write nothing into the repository, not even __
 from _common import machine, median, spread, table  # noqa: E402
 
 from timerctl.errors import ScheduleError  # noqa: E402
-from timerctl.loader import load_text  # noqa: E402
+from timerctl.load import load_text  # noqa: E402
 from timerctl.schedule import Schedule  # noqa: E402
 
 

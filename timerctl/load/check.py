@@ -7,7 +7,6 @@ Every problem of the file is collected, each with the path of what it is about
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import os
 from collections.abc import Callable
@@ -21,31 +20,30 @@ from ..schedule import Call, Kind, Repeat, RunConfig, Schedule
 from . import messages as msg
 from .localtime import Gap, next_time, resolve_datetime
 from .rules import (
-    ATTR,
+    CALL_EXTRAS,
     CALL_KEYS,
     CALL_RULES,
-    IN_REPEAT,
     KIND_OF,
     NEEDS,
+    REPEAT_INTO,
+    RUN_INTO,
     RUN_KEYS,
     RUN_RULES,
     TIMING_KEYS,
     TOP_KEYS,
     Bad,
 )
+
+CALL_KEYSET = frozenset(CALL_KEYS)
+TIMING_KEYSET = frozenset(TIMING_KEYS)
+REPEAT_KEYSET = frozenset(key for key, _ in REPEAT_INTO)
 from .toml import Locator, Path
 
 Message = str | Callable[[Callable[[Path], tuple[int, int | None]]], str]
 
 
-def _defaults(cls: type) -> dict[str, Any]:
-    return {f.name: f.default for f in dataclasses.fields(cls)
-            if f.default is not dataclasses.MISSING}
-
-
-_CALL_DEFAULTS = _defaults(Call)
-_REPEAT_DEFAULTS = _defaults(Repeat)
 _UNCHECKED = object()
+_new, _set = object.__new__, object.__setattr__
 
 
 class Checker:
@@ -97,16 +95,14 @@ class Checker:
             return RunConfig()
         attrs: dict[str, Any] = {}
         for key, value in raw.items():
-            rule = RUN_RULES.get(key)
-            if rule is None:
+            convert = RUN_RULES.get(key)
+            if convert is None:
                 self.problem(("run", key), msg.unknown_key(key, "[run]", suggest(key, RUN_KEYS)))
                 continue
-            convert, into, _ = rule
-            converted = convert(value)
-            if type(converted) is Bad:
-                self.problem(("run", key), converted.message)
-            else:
-                attrs[into] = converted
+            try:
+                attrs[RUN_INTO[key]] = convert(value)
+            except Bad as bad:
+                self.problem(("run", key), bad.message)
         for module in attrs.get("plugins", ()):
             try:
                 self.registry.load_plugin(module)
@@ -140,7 +136,7 @@ class Checker:
             return []
         self.locator = Locator(self.text, len(raw))
         self.locator.entries = raw
-        counters = dict.fromkeys(Kind, 0)
+        counters: dict[str, int] = {}
         seen: dict[str, int] = {}  # name -> the entry that has it
         built: list[Call] = []
         referring: list[tuple[int, Call]] = []
@@ -170,113 +166,153 @@ class Checker:
         return message
 
     def entry(self, i: int, d: dict[str, Any],
-              counters: dict[Kind, int]) -> tuple[str | None, Call | None]:
+              counters: dict[str, int]) -> tuple[str | None, Call | None]:
         """The entry's name (when it has one, valid or not) and its Call (when valid).
 
-        Written for speed: a 100,000-entry schedule runs it 100,000 times.
+        Written for speed: a 100,000-entry schedule runs it 100,000 times. The good case is
+        a few C-level set and dict operations and one converter call per key; every problem
+        is found again, slowly, and worded, by ``problems_of``.
         """
-        attrs: dict[str, Any] = {}
-        repeat: dict[str, Any] | None = None
-        bad = False
-        timing: str | None = None
-        n_timing = 0
-        get_rule = CALL_RULES.get
+        keys = d.keys()
+        if not keys <= CALL_KEYSET:
+            return self.problems_of(i, d, counters)
+        try:
+            values = {key: CALL_RULES[key](value) for key, value in d.items()}
+        except Bad:
+            return self.problems_of(i, d, counters)
+        timing = keys & TIMING_KEYSET
+        if len(timing) != 1 or "callback" not in values:
+            return self.problems_of(i, d, counters)
+        (key,) = timing
+        offset = values[key]
+        wall_at = None
+        if type(offset) is not float:
+            wall_at = self.wall_clock(offset)
+            if type(wall_at) is str:
+                return self.problems_of(i, d, counters)
+            offset = 0.0
+        spec = self.specs.get(values["callback"], _UNCHECKED)
+        if spec is _UNCHECKED:
+            spec = self.lookup(values["callback"])
+        if spec is None:
+            return self.problems_of(i, d, counters)
+        args = values.get("args", ())
+        kwargs = values.get("kwargs")
+        # Binding depends only on how many arguments and which keywords: checked once per
+        # shape, not once per entry. A callback's own check of the values is per entry.
+        shape = (spec.name, len(args), tuple(kwargs) if kwargs else ())
+        why = self.arg_checks.get(shape, _UNCHECKED)
+        if why is _UNCHECKED:
+            why = self.arg_checks[shape] = spec.bind_error(args, kwargs or {})
+        if why is None and spec.validate is not None:
+            why = spec.validate(args, kwargs or {})
+        if why is not None:
+            return self.problems_of(i, d, counters)
+        repeat = None
+        if not keys.isdisjoint(REPEAT_KEYSET):
+            if "every" not in values:
+                return self.problems_of(i, d, counters)
+            fields = {into: values[k] for k, into in REPEAT_INTO if k in values}
+            until = fields.get("until")
+            if until is not None and until < (
+                    offset if wall_at is None else wall_at.timestamp() - self.now):
+                return self.problems_of(i, d, counters)
+            repeat = _new(Repeat)
+            _set(repeat, "__dict__", fields)  # unset attributes keep their class defaults
+        n = counters[key] = counters.get(key, 0) + 1
+        name = values.get("name")
+        if name is None:
+            name = f"{key}#{n}"  # the default name: the timing key (the kind) and a count
+        # The Call is made without a second check (its __init__ and __post_init__ would be a
+        # quarter of a 100,000-entry load).
+        fields = {"name": name, "kind": KIND_OF[key], "callback": spec.name, "args": args,
+                  "kwargs": kwargs if kwargs is not None else {}, "offset": offset,
+                  "wall_at": wall_at, "repeat": repeat, "line": 0}
+        if CALL_EXTRAS:  # keys whose rows name another attribute of Call
+            fields.update((into, values[k]) for k, into in CALL_EXTRAS if k in values)
+        call = _new(Call)
+        _set(call, "__dict__", fields)
+        return name, call
+
+    def problems_of(self, i: int, d: dict[str, Any],
+                    counters: dict[str, int]) -> tuple[str | None, None]:
+        """Every problem of an entry, recorded; its name (to find duplicates), if it has one."""
+        values: dict[str, Any] = {}
         for key, value in d.items():
-            rule = get_rule(key)
-            if rule is None:
+            convert = CALL_RULES.get(key)
+            if convert is None:
                 self.problem(("call", i, key),
                              msg.unknown_key(key, "[[call]]", suggest(key, CALL_KEYS)))
-                bad = True
                 continue
-            convert, into, part = rule
-            converted = convert(value)
-            if part == ATTR:
-                attrs[into] = converted
-            elif part == IN_REPEAT:
-                if repeat is None:
-                    repeat = {}
-                repeat[into] = converted
-            else:
-                timing, n_timing = key, n_timing + 1
-                attrs[into] = converted
-            if type(converted) is Bad:
-                self.problem(("call", i, key), converted.message)
-                bad = True
+            try:
+                values[key] = convert(value)
+            except Bad as bad:
+                values[key] = bad  # refused: said here, and skipped by the checks below
+                self.problem(("call", i, key), bad.message)
 
-        kind: Kind | None = None
-        offset = attrs.get("offset", 0.0)
+        timing = [k for k in TIMING_KEYS if k in d]
+        offset = values.get(timing[0]) if len(timing) == 1 else None
         wall_at = None
-        if n_timing == 1:
-            kind = KIND_OF[timing]  # type: ignore[index]
-            if type(offset) is not float and type(offset) is not Bad:
-                wall_at = self.wall_clock(i, offset)
+        if len(timing) == 1:
+            if offset is not None and type(offset) is not float and type(offset) is not Bad:
+                moment = self.wall_clock(offset)
+                if type(moment) is str:
+                    self.problem(("call", i, "at"), moment)
+                else:
+                    wall_at = moment
                 offset = 0.0
-                bad = bad or wall_at is None
-        elif n_timing == 0:
+        elif not timing:
             self.problem(("call", i), msg.NO_TIMING)
-            bad = True
         else:
-            first, second = [k for k in TIMING_KEYS if k in d][:2]
-            self.problem(("call", i, second), msg.two_timings(first, second))
-            bad = True
+            self.problem(("call", i, timing[1]), msg.two_timings(timing[0], timing[1]))
 
+        callback = values.get("callback")
         spec = None
-        callback = attrs.get("callback")
         if callback is None:
             self.problem(("call", i), msg.NO_CALLBACK)
-            bad = True
         elif type(callback) is str:
             spec = self.callback(i, callback)
-            bad = bad or spec is None
 
-        args = attrs.get("args", ())
-        kwargs = attrs.get("kwargs")
-        if type(args) is Bad or type(kwargs) is Bad:
-            bad = True
-        elif spec is not None:
-            why = self.arguments(spec, args, kwargs or {})
-            if why is not None:
+        args = values.get("args", ())
+        kwargs = values.get("kwargs")
+        if spec is not None and type(args) is not Bad and type(kwargs) is not Bad:
+            why = spec.bind_error(args, kwargs or {}) or spec.value_error(args, kwargs or {})
+            if why:
                 key = "kwargs" if "kwargs" in d else "args" if "args" in d else "callback"
                 self.problem(("call", i, key), f"bad arguments for '{spec.name}': {why}")
-                bad = True
 
-        built_repeat = None
-        if repeat is not None:
-            built_repeat = self.repeat(i, d, repeat, offset, wall_at)
-            bad = bad or built_repeat is None
+        if not d.keys().isdisjoint(REPEAT_KEYSET):
+            self.repeat(i, d, values, offset, wall_at)
 
-        name = attrs.get("name")
+        name = values.get("name")
         if type(name) is Bad:
             name = None
-        if kind is not None:
-            n = counters[kind] = counters[kind] + 1
+        if len(timing) == 1:
+            n = counters[timing[0]] = counters.get(timing[0], 0) + 1
             if name is None:
-                name = f"{kind.value}#{n}"
-        if bad or name is None:
-            return name, None
-        call = object.__new__(Call)  # checked above: a Call without a second check
-        fields = {**_CALL_DEFAULTS, **attrs}
-        fields.update(name=name, kind=kind, callback=spec.name,  # type: ignore[union-attr]
-                      args=args, kwargs=kwargs if kwargs is not None else {}, offset=offset,
-                      wall_at=wall_at, repeat=built_repeat)
-        object.__setattr__(call, "__dict__", fields)
-        return name, call
+                name = f"{timing[0]}#{n}"
+        return name, None
+
+    def lookup(self, name: str) -> Any:
+        """The CallbackSpec of a name (cached), None when there is none (or it fails)."""
+        if name not in self.specs:
+            try:
+                spec = self.registry.get(name)
+            except PluginError:
+                return None  # said by ``callback``
+            self.specs[name] = spec
+            if spec is not None and spec.entry_params:
+                self.naming[spec.name] = spec
+        return self.specs[name]
 
     def callback(self, i: int, name: str) -> Any:
         """The CallbackSpec the entry names, or None after recording why not."""
-        spec = self.specs.get(name, _UNCHECKED)
-        if spec is not _UNCHECKED:
-            if spec is None:
-                self.unknown_callback(i, name)
-            return spec
         try:
-            spec = self.registry.get(name)
+            spec = self.registry.get(name) if name not in self.specs else self.specs[name]
         except PluginError as exc:
             self.problem(("call", i, "callback"), str(exc))
             return None
-        self.specs[name] = spec
-        if spec is not None and spec.entry_params:
-            self.naming[spec.name] = spec
+        spec = self.lookup(name)
         if spec is None:
             self.unknown_callback(i, name)
         return spec
@@ -301,36 +337,34 @@ class Checker:
             why = spec.validate(args, kwargs)
         return why  # type: ignore[return-value]
 
-    def wall_clock(self, i: int, value: datetime | dtime) -> datetime | None:
-        """The aware moment of a wall-clock ``at``, or None after recording why not."""
+    def wall_clock(self, value: datetime | dtime) -> datetime | str:
+        """The aware moment of a wall-clock ``at``, or why there is none."""
         try:
             moment = (resolve_datetime(value) if isinstance(value, datetime)
                       else next_time(value, self.now))
             ahead = moment.timestamp() - self.now
         except Gap as exc:
-            self.problem(("call", i, "at"), f"'at' = {msg.show(value)} {exc}")
-            return None
+            return f"'at' = {msg.show(value)} {exc}"
         except (OverflowError, ValueError, OSError):  # year 1 or 9999 in the local zone
-            self.problem(("call", i, "at"), f"'at' = {msg.show(value)} is out of range")
-            return None
+            return f"'at' = {msg.show(value)} is out of range"
         if ahead < 0:
             now = datetime.fromtimestamp(self.now).astimezone().isoformat()
-            self.problem(("call", i, "at"),
-                         f"'at' = {msg.show(value)} is {msg.human_duration(-ahead)} in the past "
-                         f"(now is {now})")
-            return None
+            return (f"'at' = {msg.show(value)} is {msg.human_duration(-ahead)} in the past "
+                    f"(now is {now})")
         return moment
 
     def repeat(self, i: int, d: dict[str, Any], values: dict[str, Any], offset: Any,
                wall_at: datetime | None) -> Repeat | None:
+        """The Repeat of an entry's repeat keys, or None after recording why not."""
         if "every" not in d:
             for key in d:
                 if key in NEEDS and NEEDS[key] not in d:
                     self.problem(("call", i, key), msg.needs(key, NEEDS[key]))
             return None
-        if any(type(v) is Bad for v in values.values()):
+        fields = {into: values[key] for key, into in REPEAT_INTO if key in values}
+        if Bad in set(map(type, fields.values())):
             return None
-        until = values.get("until")
+        until = fields.get("until")
         if until is not None and type(offset) is float:
             first = offset if wall_at is None else max(0.0, wall_at.timestamp() - self.now)
             if until < first:
@@ -338,8 +372,8 @@ class Checker:
                              f"'until' = {until:g} is before the first call (at {first:g}s): "
                              "it would never run")
                 return None
-        built = object.__new__(Repeat)
-        object.__setattr__(built, "__dict__", {**_REPEAT_DEFAULTS, **values})
+        built = _new(Repeat)
+        _set(built, "__dict__", fields)  # unset attributes keep their class defaults
         return built
 
     def entry_references(self, referring: list[tuple[int, Call]], names: list[str]) -> None:

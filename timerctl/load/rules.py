@@ -3,8 +3,8 @@
 A row (``Field``) names the key, how its value is checked and converted (a *kind*: ``seconds``,
 ``flag``, ``text``...), and where the converted value goes in the model (``into``: an attribute
 of ``Call``, or of ``Repeat`` when the key belongs to the ``repeat`` group). A converter returns
-the model's value, or ``Bad(message)``: it never raises, and is written to cost a few hundred ns
-for a good value (a 100,000-entry schedule runs each ~100,000 times).
+the model's value, or raises ``Bad(message)``; it is written to cost a few hundred ns for a
+good value (a 100,000-entry schedule runs each ~100,000 times).
 
 Adding a key is adding a row (and, if it is new to the model, its attribute there). A duration
 may be written as text once ``SECONDS_FROM_TEXT`` is a parser (``"500ms"`` -> 0.5): one line.
@@ -49,16 +49,15 @@ CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069
 SECONDS_FROM_TEXT: Callable[[str], float] | None = None
 
 
-class Bad:
+class Bad(Exception):
     """A value a rule refused, and why (a message naming the key)."""
 
-    __slots__ = ("message",)
-
     def __init__(self, message: str) -> None:
+        super().__init__(message)
         self.message = message
 
 
-Convert = Callable[[Any], Any]  # a TOML value -> the model's value, or Bad
+Convert = Callable[[Any], Any]  # a TOML value -> the model's value; raises Bad
 
 _SCALARS = frozenset((str, int, float, bool))
 
@@ -68,14 +67,14 @@ _SCALARS = frozenset((str, int, float, bool))
 
 def _number_problem(key: str, value: Any, least: float, positive: bool, most: float) -> Bad:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        return Bad(f"'{key}' must be a number of seconds, not {type_name(value)}")
+        raise Bad(f"'{key}' must be a number of seconds, not {type_name(value)}")
     if not math.isfinite(value):
-        return Bad(f"'{key}' must be finite, not {show(value)}")
+        raise Bad(f"'{key}' must be finite, not {show(value)}")
     if value < 0 or (positive and value == 0):
-        return Bad(f"'{key}' must be {'>' if positive else '>='} 0, not {show(value)}")
+        raise Bad(f"'{key}' must be {'>' if positive else '>='} 0, not {show(value)}")
     if value < least:
-        return Bad(f"'{key}' = {show(value)} is too short: at least {least:g} seconds")
-    return Bad(f"'{key}' = {show(value)} is too long: at most {most:g} seconds")
+        raise Bad(f"'{key}' = {show(value)} is too short: at least {least:g} seconds")
+    raise Bad(f"'{key}' = {show(value)} is too long: at most {most:g} seconds")
 
 
 def seconds(key: str, *, positive: bool = False, least: float = 0.0,
@@ -91,10 +90,10 @@ def seconds(key: str, *, positive: bool = False, least: float = 0.0,
             try:
                 value = SECONDS_FROM_TEXT(value)
             except ValueError as exc:
-                return Bad(f"'{key}' = {quoted(value)} is not a duration: {exc}")
+                raise Bad(f"'{key}' = {quoted(value)} is not a duration: {exc}")
             if floor <= value <= most:
                 return value + 0.0
-        return _number_problem(key, value, least, positive, most)
+        raise _number_problem(key, value, least, positive, most)
 
     return convert
 
@@ -103,7 +102,9 @@ def flag(key: str) -> Convert:
     """``soon = true``: the only value; the call is due at once (offset 0)."""
 
     def convert(value: Any) -> Any:
-        return 0.0 if value is True else Bad(f"'{key}' must be true, not {show(value)}")
+        if value is True:
+            return 0.0
+        raise Bad(f"'{key}' must be true, not {show(value)}")
 
     return convert
 
@@ -118,20 +119,18 @@ def moment(key: str) -> Convert:
         if t is float or t is int:
             if 0 <= value <= TIMESTAMP_LIKE:
                 return value + 0.0
-            converted = number(value)
-            if type(converted) is Bad:
-                return converted
+            number(value)  # finite and >= 0, else it says so
             # Loop time is not wall time; a Unix timestamp here would mean decades.
-            return Bad(f"'{key}' = {show(value)} looks like a Unix timestamp; a number is "
+            raise Bad(f"'{key}' = {show(value)} looks like a Unix timestamp; a number is "
                        "seconds after the run starts: write a TOML date-time "
                        f"({key} = 2026-11-26T12:00:00Z) instead")
         if t is datetime or t is dtime:
             return value
         if t is date:
-            return Bad(f"'{key}' = {show(value)} is a date without a time of day "
+            raise Bad(f"'{key}' = {show(value)} is a date without a time of day "
                        f"(write {value.isoformat()}T00:00:00 for midnight, local time)")
         if t is str:
-            return Bad(f"'{key}' must be a number of seconds or a TOML date-time/time, not a "
+            raise Bad(f"'{key}' must be a number of seconds or a TOML date-time/time, not a "
                        f"string: write it without quotes ({key} = 12:30:00, "
                        f"{key} = 2026-11-26T12:00:00Z)")
         return number(value)
@@ -143,7 +142,7 @@ def text(key: str) -> Convert:
     def convert(value: Any) -> Any:
         if type(value) is str:
             return value
-        return Bad(f"'{key}' must be a string, not {type_name(value)}")
+        raise Bad(f"'{key}' must be a string, not {type_name(value)}")
 
     return convert
 
@@ -153,16 +152,16 @@ def label(key: str) -> Convert:
 
     def convert(value: Any) -> Any:
         if type(value) is not str or not value.strip():
-            return Bad(f"'{key}' must be a non-empty string")
+            raise Bad(f"'{key}' must be a non-empty string")
         if CONTROLS.search(value):
             # a name is a column of the output: a newline or an escape sequence would break it
-            return Bad(f"'{key}' must not hold control characters: {quoted(value)}")
+            raise Bad(f"'{key}' must not hold control characters: {quoted(value)}")
         return value
 
     return convert
 
 
-def _plain(value: Any, key: str) -> Bad | None:
+def _plain(value: Any, key: str) -> None:
     """Whether nested values nest too deep (walked, not recursed: dotted keys can nest tables
     as deep as the file is long, without a bracket)."""
     stack = [(value, 0)]
@@ -171,10 +170,9 @@ def _plain(value: Any, key: str) -> Bad | None:
         kind = type(v)
         if kind is list or kind is dict:
             if depth >= MAX_NESTING:
-                return Bad(f"'{key}' nests values more than {MAX_NESTING} levels deep")
+                raise Bad(f"'{key}' nests values more than {MAX_NESTING} levels deep")
             items = v if kind is list else v.values()
             stack.extend((item, depth + 1) for item in items)
-    return None
 
 
 def array(key: str) -> Convert:
@@ -182,14 +180,9 @@ def array(key: str) -> Convert:
 
     def convert(value: Any) -> Any:
         if type(value) is not list:
-            return Bad(f"'{key}' must be an array, not {type_name(value)}")
-        for v in value:
-            t = type(v)
-            if t not in _SCALARS:
-                why = _plain(value, key)
-                if why is not None:
-                    return why
-                break
+            raise Bad(f"'{key}' must be an array, not {type_name(value)}")
+        if not _SCALARS.issuperset(map(type, value)):
+            _plain(value, key)
         return tuple(value)
 
     return convert
@@ -200,14 +193,9 @@ def table(key: str) -> Convert:
 
     def convert(value: Any) -> Any:
         if type(value) is not dict:
-            return Bad(f"'{key}' must be a table, not {type_name(value)}")
-        for v in value.values():
-            t = type(v)
-            if t not in _SCALARS:
-                why = _plain(value, key)
-                if why is not None:
-                    return why
-                break
+            raise Bad(f"'{key}' must be a table, not {type_name(value)}")
+        if not _SCALARS.issuperset(map(type, value.values())):
+            _plain(value, key)
         return value
 
     return convert
@@ -217,7 +205,7 @@ def whole(key: str) -> Convert:
     def convert(value: Any) -> Any:
         if type(value) is int and 1 <= value <= INT_MAX:
             return value
-        return Bad(f"'{key}' must be a whole number >= 1, not {show(value)}")
+        raise Bad(f"'{key}' must be a whole number >= 1, not {show(value)}")
 
     return convert
 
@@ -232,7 +220,7 @@ def choice(key: str, options: type[enum.Enum], *, listed: bool = True) -> Conver
         if type(value) is str and value in members:
             return members[value]
         hint = suggest(value, names) if isinstance(value, str) else ""
-        return Bad(f"'{key}' must be {wanted}, not {show(value)}{hint}")
+        raise Bad(f"'{key}' must be {wanted}, not {show(value)}{hint}")
 
     return convert
 
@@ -246,7 +234,7 @@ def modules(key: str) -> Convert:
     def convert(value: Any) -> Any:
         if type(value) is list and all(type(v) is str and v for v in value):
             return tuple(value)
-        return Bad(f"'{key}' must be an array of module names")
+        raise Bad(f"'{key}' must be an array of module names")
 
     return convert
 
@@ -310,16 +298,14 @@ REPEAT_KEYS = _keys(f for f in CALL_FIELDS if f.part == REPEAT)
 KIND_OF = {f.key: f.timing for f in CALL_FIELDS if f.timing is not None}
 NEEDS = {f.key: f.needs for f in CALL_FIELDS if f.needs is not None}
 
-#: what a part compiles to, for the checker's one branch per key
-ATTR, IN_REPEAT, TIMING = 0, 1, 2
+#: key -> its converter: what the checker calls once per key of each entry
+CALL_RULES: dict[str, Convert] = {f.key: f.converter() for f in CALL_FIELDS}
+RUN_RULES: dict[str, Convert] = {f.key: f.converter() for f in RUN_FIELDS}
 
-
-def _rules(fields: Iterable[Field]) -> dict[str, tuple[Convert, str, int]]:
-    return {f.key: (f.converter(), f.into,
-                    TIMING if f.timing is not None else IN_REPEAT if f.part == REPEAT else ATTR)
-            for f in fields}
-
-
-#: key -> (converter, attribute, part): what the checker looks up once per key of each entry
-CALL_RULES = _rules(CALL_FIELDS)
-RUN_RULES = _rules(RUN_FIELDS)
+#: the check builds a Call's name, kind, callback, args, kwargs, offset (from the timing key)
+#: itself; a row naming any other attribute of Call is copied there as it is
+_BUILT = frozenset(("name", "callback", "args", "kwargs", "offset"))
+CALL_EXTRAS = tuple((f.key, f.into) for f in CALL_FIELDS
+                    if f.part == CALL and f.into not in _BUILT)
+REPEAT_INTO = tuple((f.key, f.into) for f in CALL_FIELDS if f.part == REPEAT)
+RUN_INTO = {f.key: f.into for f in RUN_FIELDS}
