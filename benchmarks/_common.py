@@ -76,8 +76,10 @@ class ChildFailed(Exception):
 
 
 def run_child(argv: Sequence[str], *, stdout: int | None = subprocess.DEVNULL,
-              env: dict[str, str] | None = None, cwd: str | None = None) -> ChildRun:
-    """Run argv to completion, its output to /dev/null by default."""
+              env: dict[str, str] | None = None, cwd: str | None = None,
+              ok: Sequence[int] = (0,)) -> ChildRun:
+    """Run argv to completion, its output to /dev/null by default; ChildFailed unless it
+    exits with one of ``ok``."""
     # stderr to a file, not a pipe: a child that writes much would block on a full pipe while we
     # sit in wait4 (os.wait4 rather than Popen.wait: it gives this one child's rusage)
     with tempfile.TemporaryFile() as errfile:
@@ -86,7 +88,7 @@ def run_child(argv: Sequence[str], *, stdout: int | None = subprocess.DEVNULL,
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
+        if proc.returncode not in ok:
             errfile.seek(0)
             err = errfile.read().decode(errors="replace")[-2000:]
             raise ChildFailed(argv, proc.returncode, err)

@@ -1,46 +1,44 @@
-"""Loading a big schedule: ``timerctl.loader.load_text`` vs bare ``tomllib.loads`` of the same text.
+"""Loading a big schedule: ``timerctl check big.toml`` against a bare tomllib parse of it.
 
 A generated 100,000-entry schedule (--entries) mixing every kind of entry a real file has:
 ``later``, numeric ``at``, ``soon``, repeating ones (``every``/``count``/``until``/``mode``/
-``jitter``), names and args; in two forms: the simple generated form (one ``key = value`` per
-line), and the same with ``kwargs = { ... }`` inline tables, which a full TOML parser must read.
-tomllib is the floor. A form the loader refuses (it may cap what it hands to tomllib) is
-reported, not timed. Both run in this process, alternating,
-repeated; the ratio is taken per pair. ``--profile`` adds a cProfile of one load_text call.
+``jitter``), names, args and ``kwargs`` inline tables. Three programs, each a whole process
+(start-up included), interleaved and repeated, ratios taken per repeat:
 
-    /work/venv/bin/python benchmarks/bench_load.py              # 100,000 entries, 3 repeats
-    /work/venv/bin/python benchmarks/bench_load.py --quick      # 10,000 entries, 5 repeats
-    /work/venv/bin/python benchmarks/bench_load.py --profile    # + where load_text spends it
+- ``tomllib``: ``python -c "import tomllib; tomllib.load(open('big.toml', 'rb'))"``, the floor;
+- ``check``: ``timerctl check big.toml`` (read, parse, check every entry, build the Calls);
+- ``check, 1 error``: the same file with one bad entry at its end, which must be found, worded
+  and located (``FILE:LINE:COL``) in about the time of the valid file.
+
+Targets: check <= 0.25x tomllib; the error case <= 1.5x check; peak RSS reported for each.
+``--profile`` adds a cProfile of one in-process ``load_text`` (where the Python time goes).
+
+    python benchmarks/bench_load.py              # 100,000 entries, 3 repeats
+    python benchmarks/bench_load.py --quick      # 10,000 entries, 5 repeats
+    python benchmarks/bench_load.py --profile    # + where load_text spends it
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
 import io
 import pstats
 import sys
-import time
-import tomllib
-from collections.abc import Callable
+import tempfile
+from pathlib import Path
 
 sys.dont_write_bytecode = True  # write nothing into the repository, not even __pycache__
 
-from _common import machine, median, spread, table  # noqa: E402
+from _common import BIN, child_env, machine, median, run_child, spread, table  # noqa: E402
 
-from timerctl.errors import ScheduleError  # noqa: E402
-from timerctl.load import load_text  # noqa: E402
-from timerctl.schedule import Schedule  # noqa: E402
+from timerctl.load import PARSER, load_text  # noqa: E402
+
+BROKEN = '\n[[call]]\nsoon = true\ncallback = "echo"\nnme = "typo"\n'
 
 
-def generate(n: int, *, inline_tables: bool) -> str:
-    """n valid [[call]] entries, each kind in turn.
-
-    ``inline_tables=False`` is the simple generated form (one ``key = value`` line per key,
-    JSON-like values) that the loader may read on a fast path; True adds ``kwargs = { ... }``,
-    which only a full TOML parser reads.
-    """
+def generate(n: int, *, inline_tables: bool = True) -> str:
+    """n valid [[call]] entries, each kind in turn (``inline_tables`` adds ``kwargs = {...}``)."""
     parts = ['[run]\nloop = "asyncio"\n']
     for i in range(n):
         k = i % 5
@@ -65,25 +63,6 @@ def generate(n: int, *, inline_tables: bool) -> str:
     return "\n".join(parts)
 
 
-def timed(func: Callable[[str], object], text: str) -> tuple[float, float]:
-    """Seconds until ``func`` returns (its parse time), and then to free what it returned.
-
-    Freeing is timed apart: it is not parsing, and it costs the two differently (tomllib
-    returns dicts; the loader returns a Schedule of Call objects, and frees its own dicts
-    before it returns). The table shows both; the target is on the first.
-    """
-    gc.collect()
-    start = time.perf_counter()
-    result = func(text)
-    returned = time.perf_counter()
-    del result
-    return returned - start, time.perf_counter() - returned
-
-
-def load(text: str) -> Schedule:
-    return load_text(text, "bench.toml")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=None)
@@ -93,75 +72,54 @@ def main() -> None:
     args = parser.parse_args()
     n = args.entries or (10_000 if args.quick else 100_000)
     repeats = args.repeats or (5 if args.quick else 3)
-    texts = {
-        "generated form": generate(n, inline_tables=False),
-        "with inline tables": generate(n, inline_tables=True),
-    }
-    print(f"{n:,} entries ({', '.join(f'{k}: {len(t) / 1e6:.1f} MB' for k, t in texts.items())}"
-          f"); {repeats} interleaved repeats; {machine()}")
 
-    for form, text in list(texts.items()):
-        try:
-            schedule = load(text)  # also checks the generated file is valid
-        except ScheduleError as exc:
-            print(f"  {form}: refused by the loader, not timed: "
-                  f"{'; '.join(p.message for p in exc.problems)}")
-            del texts[form]
-            continue
-        assert len(schedule.calls) == n, len(schedule.calls)
-        del schedule
-
-    contenders: dict[str, Callable[[str], object]] = {
-        "tomllib.loads": tomllib.loads,
-        "loader.load_text": load,
-    }
-    times: dict[tuple[str, str], list[float]] = {
-        (form, name): [] for form in texts for name in contenders
-    }
-    freeing = {key: [] for key in times}
-    for rep in range(repeats):
-        for form, text in texts.items():
-            order = list(contenders) if rep % 2 == 0 else list(reversed(contenders))
+    with tempfile.TemporaryDirectory() as tmp:
+        big, broken = Path(tmp, "big.toml"), Path(tmp, "broken.toml")
+        text = generate(n)
+        big.write_text(text)
+        broken.write_text(text + BROKEN)
+        print(f"{n:,} entries ({len(text) / 1e6:.1f} MB), parser {PARSER}; {repeats} "
+              f"interleaved repeats; {machine()}")
+        env = child_env(str(Path(tmp, "pycache")))
+        timerctl = str(BIN / "timerctl")
+        programs = {
+            "tomllib": ([sys.executable, "-c",
+                         f"import tomllib; tomllib.load(open({str(big)!r}, 'rb'))"], (0,)),
+            "check": ([timerctl, "check", str(big)], (0,)),
+            "check, 1 error": ([timerctl, "check", str(broken)], (2,)),
+        }
+        run_child(programs["check"][0], env=env)  # warm: bytecode cached, files in page cache
+        walls: dict[str, list[float]] = {name: [] for name in programs}
+        rss: dict[str, list[float]] = {name: [] for name in programs}
+        for rep in range(repeats):
+            order = list(programs) if rep % 2 == 0 else list(reversed(programs))
             for name in order:
-                parse, free = timed(contenders[name], text)
-                times[form, name].append(parse)
-                freeing[form, name].append(parse + free)
-                print(f"  repeat {rep + 1}/{repeats} {form:<18} {name:<17} "
-                      f"{parse:6.2f} s (+{free:.2f} s to free the result)", flush=True)
+                argv, ok = programs[name]
+                child = run_child(argv, env=env, ok=ok)
+                walls[name].append(child.wall)
+                rss[name].append(child.max_rss_mb)
+                print(f"  repeat {rep + 1}/{repeats} {name:<15} {child.wall:6.2f} s "
+                      f"{child.max_rss_mb:6.0f} MB", flush=True)
 
-    rows = []
-    for form in texts:
-        base = times[form, "tomllib.loads"]
-        for name in contenders:
-            ts = times[form, name]
-            with_free = freeing[form, name]
-            rows.append([form if name == "tomllib.loads" else "", name,
-                         spread(ts, "{:.2f}"),
-                         spread([n / t / 1000 for t in ts], "{:.1f}"),
-                         spread([t / b for t, b in zip(ts, base, strict=True)], "{:.2f}x"),
-                         spread([t / b for t, b in zip(with_free, freeing[form, "tomllib.loads"],
-                                                       strict=True)], "{:.2f}x")])
+    base = walls["tomllib"]
+    rows = [[name, spread(ws, "{:.2f}"),
+             spread([w / b for w, b in zip(ws, base, strict=True)], "{:.2f}x"),
+             spread(rss[name], "{:.0f}")] for name, ws in walls.items()]
     print()
-    print(table(["schedule", "parser", "seconds", "k entries/s", "vs tomllib",
-                 "freeing included"], rows))
-    for form in texts:
-        ratio = median([t / b for t, b in zip(times[form, "loader.load_text"],
-                                              times[form, "tomllib.loads"], strict=True)])
-        whole = median([t / b for t, b in zip(freeing[form, "loader.load_text"],
-                                              freeing[form, "tomllib.loads"], strict=True)])
-        print(f"{form}: load_text = {ratio:.2f}x tomllib.loads (median of per-pair ratios; "
-              f"{whole:.2f}x with freeing the result included)")
+    print(table(["program", "seconds", "vs tomllib", "peak RSS MB"], rows))
+    check = median([w / b for w, b in zip(walls["check"], base, strict=True)])
+    error = median([e / c for e, c in zip(walls["check, 1 error"], walls["check"], strict=True)])
+    print(f"\ncheck = {check:.2f}x tomllib (target <= 0.25x); one error at the end = "
+          f"{error:.2f}x the valid file (target <= 1.5x); medians of per-repeat ratios")
 
     if args.profile:
-        for form, text in texts.items():
-            prof = cProfile.Profile()
-            prof.runcall(load, text)
-            out = io.StringIO()
-            stats = pstats.Stats(prof, stream=out)
-            stats.sort_stats("tottime").print_stats(12)
-            stats.sort_stats("cumulative").print_stats("timerctl|inspect", 12)
-            print(f"\ncProfile of one load_text, {form} (by own time, then cumulative):")
-            print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
+        prof = cProfile.Profile()
+        prof.runcall(load_text, text, "bench.toml")
+        out = io.StringIO()
+        stats = pstats.Stats(prof, stream=out)
+        stats.sort_stats("tottime").print_stats(12)
+        print("\ncProfile of one load_text (by own time):")
+        print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
 
 
 if __name__ == "__main__":
