@@ -45,8 +45,9 @@ def generate(n: int, *, inline_tables: bool = True) -> str:
         if k == 0:
             body = f'later = {i * 0.001:.3f}\ncallback = "echo"\nargs = ["later", {i}]\n'
         elif k == 1:
-            body = (f'name = "named-{i}"\nat = {i * 0.001:.3f}\ncallback = "callback"\n'
-                    f'args = [{i}]\n')
+            body = (
+                f'name = "named-{i}"\nat = {i * 0.001:.3f}\ncallback = "callback"\nargs = [{i}]\n'
+            )
             if inline_tables:
                 body += f'kwargs = {{ kwarg = "k{i}" }}\n'
         elif k == 2:
@@ -54,11 +55,15 @@ def generate(n: int, *, inline_tables: bool = True) -> str:
             if inline_tables:
                 body += 'kwargs = { sep = ", " }\n'
         elif k == 3:
-            body = (f'later = 0.5\nevery = 0.25\ncount = {i % 7 + 1}\nmode = "fixed-delay"\n'
-                    'callback = "echo"\nargs = ["tick"]\n')
+            body = (
+                f'later = 0.5\nevery = 0.25\ncount = {i % 7 + 1}\nmode = "fixed-delay"\n'
+                'callback = "echo"\nargs = ["tick"]\n'
+            )
         else:
-            body = ('at = 1.0\nevery = 0.1\nuntil = 30\njitter = 0.01\ncallback = "echo"\n'
-                    f'args = ["jit", {i}, 1.5, true]\n')
+            body = (
+                'at = 1.0\nevery = 0.1\nuntil = 30\njitter = 0.01\ncallback = "echo"\n'
+                f'args = ["jit", {i}, 1.5, true]\n'
+            )
         parts.append(f"[[call]]\n{body}")
     return "\n".join(parts)
 
@@ -78,13 +83,17 @@ def main() -> None:
         text = generate(n)
         big.write_text(text)
         broken.write_text(text + BROKEN)
-        print(f"{n:,} entries ({len(text) / 1e6:.1f} MB), parser {PARSER}; {repeats} "
-              f"interleaved repeats; {machine()}")
+        print(
+            f"{n:,} entries ({len(text) / 1e6:.1f} MB), parser {PARSER}; {repeats} "
+            f"interleaved repeats; {machine()}"
+        )
         env = child_env(str(Path(tmp, "pycache")))
         timerctl = str(BIN / "timerctl")
         programs = {
-            "tomllib": ([sys.executable, "-c",
-                         f"import tomllib; tomllib.load(open({str(big)!r}, 'rb'))"], (0,)),
+            "tomllib": (
+                [sys.executable, "-c", f"import tomllib; tomllib.load(open({str(big)!r}, 'rb'))"],
+                (0,),
+            ),
             "check": ([timerctl, "check", str(big)], (0,)),
             "check, 1 error": ([timerctl, "check", str(broken)], (2,)),
         }
@@ -98,19 +107,30 @@ def main() -> None:
                 child = run_child(argv, env=env, ok=ok)
                 walls[name].append(child.wall)
                 rss[name].append(child.max_rss_mb)
-                print(f"  repeat {rep + 1}/{repeats} {name:<15} {child.wall:6.2f} s "
-                      f"{child.max_rss_mb:6.0f} MB", flush=True)
+                print(
+                    f"  repeat {rep + 1}/{repeats} {name:<15} {child.wall:6.2f} s "
+                    f"{child.max_rss_mb:6.0f} MB",
+                    flush=True,
+                )
 
     base = walls["tomllib"]
-    rows = [[name, spread(ws, "{:.2f}"),
-             spread([w / b for w, b in zip(ws, base, strict=True)], "{:.2f}x"),
-             spread(rss[name], "{:.0f}")] for name, ws in walls.items()]
+    rows = [
+        [
+            name,
+            spread(ws, "{:.2f}"),
+            spread([w / b for w, b in zip(ws, base, strict=True)], "{:.2f}x"),
+            spread(rss[name], "{:.0f}"),
+        ]
+        for name, ws in walls.items()
+    ]
     print()
     print(table(["program", "seconds", "vs tomllib", "peak RSS MB"], rows))
     check = median([w / b for w, b in zip(walls["check"], base, strict=True)])
     error = median([e / c for e, c in zip(walls["check, 1 error"], walls["check"], strict=True)])
-    print(f"\ncheck = {check:.2f}x tomllib (target <= 0.25x); one error at the end = "
-          f"{error:.2f}x the valid file (target <= 1.5x); medians of per-repeat ratios")
+    print(
+        f"\ncheck = {check:.2f}x tomllib (target <= 0.25x); one error at the end = "
+        f"{error:.2f}x the valid file (target <= 1.5x); medians of per-repeat ratios"
+    )
 
     if args.profile:
         prof = cProfile.Profile()

@@ -13,9 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from timerctl.load import source
 from timerctl.errors import Problem, ScheduleError
-from timerctl.load import CALL_KEYS, RUN_KEYS, load, load_bytes, load_text
+from timerctl.load import CALL_KEYS, RUN_KEYS, load, load_bytes, load_text, source
 from timerctl.schedule import Call, Kind, LoopImpl, Mode, Repeat, RunConfig, Schedule
 
 FIXED_EPOCH = 1_795_694_400.0  # 2026-11-26T12:00:00Z: 13:00 in Berlin (CET, +01:00)

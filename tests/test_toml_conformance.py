@@ -57,13 +57,15 @@ def expected(tagged: Any) -> Any:
 
 def same(got: Any, want: Any) -> bool:
     if isinstance(want, float):
-        return type(got) is float and (math.isnan(want) and math.isnan(got) or got == want)
+        return type(got) is float and ((math.isnan(want) and math.isnan(got)) or got == want)
     if isinstance(want, dict):
-        return (isinstance(got, dict) and got.keys() == want.keys()
-                and all(same(got[k], want[k]) for k in want))
+        return (
+            isinstance(got, dict)
+            and got.keys() == want.keys()
+            and all(same(got[k], want[k]) for k in want)
+        )
     if isinstance(want, list):
-        return (isinstance(got, list) and len(got) == len(want)
-                and all(map(same, got, want)))
+        return isinstance(got, list) and len(got) == len(want) and all(map(same, got, want))
     return type(got) is type(want) and got == want
 
 

@@ -18,61 +18,121 @@ from timerctl.errors import ScheduleError
 from timerctl.load import source, toml
 
 scalar_text = st.one_of(
-    st.integers(-10**30, 10**30).map(str),
-    st.sampled_from(["0", "-0", "+1", "1_000", "01", "1__0", "0x1F", "0o7", "0b1", "1e5", "1E-2",
-                     "1.5", "-0.0", "1_0.2_5", "1.", ".5", "1e", "inf", "-nan", "true", "false",
-                     "truex", "1979-05-27", "12:30:00", "1979-05-27T07:32:00Z", "3.14e+1_0"]),
+    st.integers(-(10**30), 10**30).map(str),
+    st.sampled_from(
+        [
+            "0",
+            "-0",
+            "+1",
+            "1_000",
+            "01",
+            "1__0",
+            "0x1F",
+            "0o7",
+            "0b1",
+            "1e5",
+            "1E-2",
+            "1.5",
+            "-0.0",
+            "1_0.2_5",
+            "1.",
+            ".5",
+            "1e",
+            "inf",
+            "-nan",
+            "true",
+            "false",
+            "truex",
+            "1979-05-27",
+            "12:30:00",
+            "1979-05-27T07:32:00Z",
+            "3.14e+1_0",
+        ]
+    ),
     st.floats(allow_nan=False, allow_infinity=False).map(repr),
     st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8).map(
-        lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'),
+        lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    ),
     st.text(st.characters(exclude_characters="\x00"), max_size=8).map(lambda s: "'" + s + "'"),
-    st.sampled_from(['"a\\tb"', '"\\u00e9"', '"\\U0001F600"', '"\\x41"', '"\\/"', '"\\ud800"',
-                     "'''x'''", '"""y"""', '"unterminated', "'it''s'", '"a" "b"', '""',
-                     # what smuggled a second key or a " = " past the old hand-written parser
-                     '"a = b"', '"a\\\\ = b"', '"x\\ = y"', '1, "x": 2', '"p", "q": 1',
-                     '"{ a = 1 }"', '"}"', '"a, b = c"', '1}', '{ a = "x, b = 1" }']),
+    st.sampled_from(
+        [
+            '"a\\tb"',
+            '"\\u00e9"',
+            '"\\U0001F600"',
+            '"\\x41"',
+            '"\\/"',
+            '"\\ud800"',
+            "'''x'''",
+            '"""y"""',
+            '"unterminated',
+            "'it''s'",
+            '"a" "b"',
+            '""',
+            # what smuggled a second key or a " = " past the old hand-written parser
+            '"a = b"',
+            '"a\\\\ = b"',
+            '"x\\ = y"',
+            '1, "x": 2',
+            '"p", "q": 1',
+            '"{ a = 1 }"',
+            '"}"',
+            '"a, b = c"',
+            "1}",
+            '{ a = "x, b = 1" }',
+        ]
+    ),
 )
 value_text = st.recursive(
     scalar_text,
     lambda inner: st.one_of(
         st.lists(inner, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]"),
         st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + ",]"),
-        st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_-]{0,4}", fullmatch=True), inner,
-                        max_size=3).map(
-            lambda d: "{" + ", ".join(f"{k} = {v}" for k, v in d.items()) + "}"),
+        st.dictionaries(
+            st.from_regex(r"[a-z_][a-z0-9_-]{0,4}", fullmatch=True), inner, max_size=3
+        ).map(lambda d: "{" + ", ".join(f"{k} = {v}" for k, v in d.items()) + "}"),
     ),
     max_leaves=8,
 )
 key = st.sampled_from(["later", "soon", "name", "args", "kwargs", "x", "a-b", "1", '"q"', "a.b"])
 line = st.one_of(
     st.tuples(key, value_text, st.sampled_from(["", "  # c", "#", " x"])).map(
-        lambda t: f"{t[0]} = {t[1]}{t[2]}"),
-    st.sampled_from(["[[call]]", "[run]", "[[call]] # x", "[call]", "[[ call ]]", "[run.x]",
-                     "", "   ", "# comment", "[[call]", "\tlater = 1", "a = 1\r", "x = \x01",
-                     'x": 1', "[[call]] ", 'later = 1, "x": 2', "later = 1 = 2", "kwargs = {}",
-                     'kwargs = { a = "=" }', "kwargs = { a = 1, a = 2 }", 'kwargs = { a = "\\=" }',
-                     'kwargs = { a = "b" }', 'kwargs = { a = 1, b = "c, d" }']),
+        lambda t: f"{t[0]} = {t[1]}{t[2]}"
+    ),
+    st.sampled_from(
+        [
+            "[[call]]",
+            "[run]",
+            "[[call]] # x",
+            "[call]",
+            "[[ call ]]",
+            "[run.x]",
+            "",
+            "   ",
+            "# comment",
+            "[[call]",
+            "\tlater = 1",
+            "a = 1\r",
+            "x = \x01",
+            'x": 1',
+            "[[call]] ",
+            'later = 1, "x": 2',
+            "later = 1 = 2",
+            "kwargs = {}",
+            'kwargs = { a = "=" }',
+            "kwargs = { a = 1, a = 2 }",
+            'kwargs = { a = "\\=" }',
+            'kwargs = { a = "b" }',
+            'kwargs = { a = 1, b = "c, d" }',
+        ]
+    ),
 )
-
-
-def same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) ==
-                                                    math.copysign(1, b))
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    return type(a) is type(b) and a == b
-
-
-@settings(max_examples=400, deadline=None)
 
 
 def same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) ==
-                                                    math.copysign(1, b))
+        return (math.isnan(a) and math.isnan(b)) or (
+            a == b and math.copysign(1, a) == math.copysign(1, b)
+        )
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
@@ -106,8 +166,13 @@ def agree(text: str) -> None:
     assert same(got, expected), text
 
 
-SETTINGS = settings(max_examples=500, deadline=None, database=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=500,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @SETTINGS
@@ -121,7 +186,8 @@ known_line = st.tuples(
     value_text,
 ).map(lambda t: f"{t[0]} = {t[1]}")
 entry = st.lists(st.one_of(known_line, line), min_size=1, max_size=4).map(
-    lambda ls: "[[call]]\n" + "\n".join(ls))
+    lambda ls: "[[call]]\n" + "\n".join(ls)
+)
 
 
 @SETTINGS

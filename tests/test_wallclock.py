@@ -50,8 +50,11 @@ NOW = utc(2026, 1, 1)
 def test_a_local_date_time_the_clocks_skip_is_refused_naming_the_gap() -> None:
     # it used to be planned an hour early, at 01:30+01:00
     assert problem("2099-03-29T02:30:00", NOW) == (
-        2, 1, "'at' = 2099-03-29T02:30:00 does not exist in local time: that day the clocks go "
-        "from 02:00 to 03:00 (+01:00 to +02:00); write a time outside the gap, or an offset")
+        2,
+        1,
+        "'at' = 2099-03-29T02:30:00 does not exist in local time: that day the clocks go "
+        "from 02:00 to 03:00 (+01:00 to +02:00); write a time outside the gap, or an offset",
+    )
 
 
 def test_the_same_moment_with_an_offset_is_fine() -> None:

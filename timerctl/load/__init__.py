@@ -31,15 +31,17 @@ def load_text(
     *,
     registry: Registry = REGISTRY,
     now: float | None = None,
+    data: bytes | None = None,
 ) -> Schedule:
-    """Validate TOML text into a Schedule, or raise ScheduleError with every problem found."""
+    """Validate TOML text into a Schedule, or raise ScheduleError with every problem found
+    (``data``: the text's UTF-8 bytes, when the caller has them: they are scanned in C)."""
     # Loading builds objects and frees none: the cyclic collector would walk them all again
     # and again (a third of a 100,000-entry load) for nothing.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         check_text(text, path)
-        doc = parse(text, path)
+        doc = parse(text, path, data)
         checker = Checker(path, text, registry, time.time() if now is None else now)
         return checker.schedule(doc)
     finally:
@@ -49,7 +51,8 @@ def load_text(
 
 def load_bytes(data: bytes, path: str, **kw: Any) -> Schedule:
     """Decode (UTF-8, an optional BOM) and validate a schedule; ScheduleError if invalid."""
-    return load_text(decode(data, path), path, **kw)
+    # the bytes go along for the C-level scans (a BOM is neither a bracket nor a digit)
+    return load_text(decode(data, path), path, data=data, **kw)
 
 
 def load(path: str, *, plugins: Iterable[str] = (), **kw: Any) -> Schedule:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import PluginError, Problem, ScheduleError
 from ..registry import Registry, suggest
-from ..schedule import Call, Kind, Repeat, RunConfig, Schedule
+from ..schedule import Call, Repeat, RunConfig, Schedule
 from . import messages as msg
 from .localtime import Gap, next_time, resolve_datetime
 from .rules import (
@@ -33,17 +33,18 @@ from .rules import (
     TOP_KEYS,
     Bad,
 )
+from .toml import Locator, Path
 
 CALL_KEYSET = frozenset(CALL_KEYS)
 TIMING_KEYSET = frozenset(TIMING_KEYS)
 REPEAT_KEYSET = frozenset(key for key, _ in REPEAT_INTO)
-from .toml import Locator, Path
 
 Message = str | Callable[[Callable[[Path], tuple[int, int | None]]], str]
 
 
 _UNCHECKED = object()
 _new, _set = object.__new__, object.__setattr__
+_NO_KWARGS: dict[str, Any] = {}  # shown to validators of entries without kwargs: never kept
 
 
 class Checker:
@@ -116,8 +117,10 @@ class Checker:
         folder = os.path.dirname(os.path.abspath(self.path))
         candidate = os.path.join(folder, *module.split("."))
         if os.path.exists(candidate + ".py") or os.path.isdir(candidate):
-            return (f" (it is in the schedule's folder, which is not on the import path: "
-                    f"run with PYTHONPATH={folder})")
+            return (
+                f" (it is in the schedule's folder, which is not on the import path: "
+                f"run with PYTHONPATH={folder})"
+            )
         return ""
 
     # [[call]] --------------------------------------------------------------------------------
@@ -165,8 +168,9 @@ class Checker:
 
         return message
 
-    def entry(self, i: int, d: dict[str, Any],
-              counters: dict[str, int]) -> tuple[str | None, Call | None]:
+    def entry(
+        self, i: int, d: dict[str, Any], counters: dict[str, int]
+    ) -> tuple[str | None, Call | None]:
         """The entry's name (when it has one, valid or not) and its Call (when valid).
 
         Written for speed: a 100,000-entry schedule runs it 100,000 times. The good case is
@@ -203,9 +207,9 @@ class Checker:
         shape = (spec.name, len(args), tuple(kwargs) if kwargs else ())
         why = self.arg_checks.get(shape, _UNCHECKED)
         if why is _UNCHECKED:
-            why = self.arg_checks[shape] = spec.bind_error(args, kwargs or {})
+            why = self.arg_checks[shape] = spec.bind_error(args, kwargs or _NO_KWARGS)
         if why is None and spec.validate is not None:
-            why = spec.validate(args, kwargs or {})
+            why = spec.validate(args, kwargs or _NO_KWARGS)
         if why is not None:
             return self.problems_of(i, d, counters)
         repeat = None
@@ -215,7 +219,8 @@ class Checker:
             fields = {into: values[k] for k, into in REPEAT_INTO if k in values}
             until = fields.get("until")
             if until is not None and until < (
-                    offset if wall_at is None else wall_at.timestamp() - self.now):
+                offset if wall_at is None else wall_at.timestamp() - self.now
+            ):
                 return self.problems_of(i, d, counters)
             repeat = _new(Repeat)
             _set(repeat, "__dict__", fields)  # unset attributes keep their class defaults
@@ -225,24 +230,34 @@ class Checker:
             name = f"{key}#{n}"  # the default name: the timing key (the kind) and a count
         # The Call is made without a second check (its __init__ and __post_init__ would be a
         # quarter of a 100,000-entry load).
-        fields = {"name": name, "kind": KIND_OF[key], "callback": spec.name, "args": args,
-                  "kwargs": kwargs if kwargs is not None else {}, "offset": offset,
-                  "wall_at": wall_at, "repeat": repeat, "line": 0}
+        fields = {
+            "name": name,
+            "kind": KIND_OF[key],
+            "callback": spec.name,
+            "args": args,
+            "kwargs": kwargs if kwargs is not None else {},
+            "offset": offset,
+            "wall_at": wall_at,
+            "repeat": repeat,
+            "line": 0,
+        }
         if CALL_EXTRAS:  # keys whose rows name another attribute of Call
             fields.update((into, values[k]) for k, into in CALL_EXTRAS if k in values)
         call = _new(Call)
         _set(call, "__dict__", fields)
         return name, call
 
-    def problems_of(self, i: int, d: dict[str, Any],
-                    counters: dict[str, int]) -> tuple[str | None, None]:
+    def problems_of(
+        self, i: int, d: dict[str, Any], counters: dict[str, int]
+    ) -> tuple[str | None, None]:
         """Every problem of an entry, recorded; its name (to find duplicates), if it has one."""
         values: dict[str, Any] = {}
         for key, value in d.items():
             convert = CALL_RULES.get(key)
             if convert is None:
-                self.problem(("call", i, key),
-                             msg.unknown_key(key, "[[call]]", suggest(key, CALL_KEYS)))
+                self.problem(
+                    ("call", i, key), msg.unknown_key(key, "[[call]]", suggest(key, CALL_KEYS))
+                )
                 continue
             try:
                 values[key] = convert(value)
@@ -340,8 +355,11 @@ class Checker:
     def wall_clock(self, value: datetime | dtime) -> datetime | str:
         """The aware moment of a wall-clock ``at``, or why there is none."""
         try:
-            moment = (resolve_datetime(value) if isinstance(value, datetime)
-                      else next_time(value, self.now))
+            moment = (
+                resolve_datetime(value)
+                if isinstance(value, datetime)
+                else next_time(value, self.now)
+            )
             ahead = moment.timestamp() - self.now
         except Gap as exc:
             return f"'at' = {msg.show(value)} {exc}"
@@ -349,12 +367,20 @@ class Checker:
             return f"'at' = {msg.show(value)} is out of range"
         if ahead < 0:
             now = datetime.fromtimestamp(self.now).astimezone().isoformat()
-            return (f"'at' = {msg.show(value)} is {msg.human_duration(-ahead)} in the past "
-                    f"(now is {now})")
+            return (
+                f"'at' = {msg.show(value)} is {msg.human_duration(-ahead)} in the past "
+                f"(now is {now})"
+            )
         return moment
 
-    def repeat(self, i: int, d: dict[str, Any], values: dict[str, Any], offset: Any,
-               wall_at: datetime | None) -> Repeat | None:
+    def repeat(
+        self,
+        i: int,
+        d: dict[str, Any],
+        values: dict[str, Any],
+        offset: Any,
+        wall_at: datetime | None,
+    ) -> Repeat | None:
         """The Repeat of an entry's repeat keys, or None after recording why not."""
         if "every" not in d:
             for key in d:
@@ -368,9 +394,11 @@ class Checker:
         if until is not None and type(offset) is float:
             first = offset if wall_at is None else max(0.0, wall_at.timestamp() - self.now)
             if until < first:
-                self.problem(("call", i, "until"),
-                             f"'until' = {until:g} is before the first call (at {first:g}s): "
-                             "it would never run")
+                self.problem(
+                    ("call", i, "until"),
+                    f"'until' = {until:g} is before the first call (at {first:g}s): "
+                    "it would never run",
+                )
                 return None
         built = _new(Repeat)
         _set(built, "__dict__", fields)  # unset attributes keep their class defaults
@@ -390,10 +418,14 @@ class Checker:
                 target = bound.arguments[param]
                 key = "kwargs" if param in call.kwargs else "args"
                 if not isinstance(target, str):
-                    self.problem(("call", i, key),
-                                 f"'{call.callback}' takes the name of an entry (a string), "
-                                 f"not {msg.show(target)}")
+                    self.problem(
+                        ("call", i, key),
+                        f"'{call.callback}' takes the name of an entry (a string), "
+                        f"not {msg.show(target)}",
+                    )
                 elif target not in names:
-                    self.problem(("call", i, key),
-                                 f"'{call.callback}' names no entry of this schedule: "
-                                 f"{msg.quoted(target)}{suggest(target, names)}")
+                    self.problem(
+                        ("call", i, key),
+                        f"'{call.callback}' names no entry of this schedule: "
+                        f"{msg.quoted(target)}{suggest(target, names)}",
+                    )

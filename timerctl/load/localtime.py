@@ -36,7 +36,7 @@ def _aware(stamp: float) -> datetime:
 
 
 def _gap_text(naive: datetime) -> str:
-    """"from 02:00 to 03:00 (+01:00 to +02:00)": found by bisection between the two readings."""
+    """ "from 02:00 to 03:00 (+01:00 to +02:00)": found by bisection between the two readings."""
     low, high = _stamps(naive)  # in a gap: the reading with the offset after, then before
     while high - low > 1:
         mid = (low + high) / 2
@@ -45,9 +45,11 @@ def _gap_text(naive: datetime) -> str:
         else:
             high = mid
     before, after = _aware(low), _aware(high)
-    start = (after - (after.utcoffset() or timedelta()) + (before.utcoffset() or timedelta()))
-    return (f"from {start:%H:%M} to {after:%H:%M} "
-            f"({before.isoformat()[-6:]} to {after.isoformat()[-6:]})")
+    start = after - (after.utcoffset() or timedelta()) + (before.utcoffset() or timedelta())
+    return (
+        f"from {start:%H:%M} to {after:%H:%M} "
+        f"({before.isoformat()[-6:]} to {after.isoformat()[-6:]})"
+    )
 
 
 def resolve_datetime(value: datetime) -> datetime:
@@ -58,8 +60,10 @@ def resolve_datetime(value: datetime) -> datetime:
     for stamp in (first, second):
         if _exists(value, stamp):
             return _aware(stamp)  # the first occurrence when it occurs twice
-    raise Gap(f"does not exist in local time: that day the clocks go {_gap_text(value)}; "
-              "write a time outside the gap, or an offset")
+    raise Gap(
+        f"does not exist in local time: that day the clocks go {_gap_text(value)}; "
+        "write a time outside the gap, or an offset"
+    )
 
 
 def next_time(value: dtime, now: float) -> datetime:

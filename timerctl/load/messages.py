@@ -91,8 +91,7 @@ BIG_INTEGER = "integer too large: TOML integers are 64-bit (up to 92233720368547
 
 
 def two_timings(first: str, second: str) -> str:
-    return (f"'{first}' and '{second}' cannot both be given: "
-            "use exactly one of soon, later, at")
+    return f"'{first}' and '{second}' cannot both be given: use exactly one of soon, later, at"
 
 
 def needs(key: str, other: str) -> str:
@@ -112,5 +111,7 @@ def duplicate_name(name: str, first_line: int) -> str:
 
 
 def default_name_taken(name: str, first_line: int) -> str:
-    return (f"this [[call]]'s default name {quoted(name)} is already the name of the "
-            f"[[call]] on line {first_line}: give one of them a name")
+    return (
+        f"this [[call]]'s default name {quoted(name)} is already the name of the "
+        f"[[call]] on line {first_line}: give one of them a name"
+    )

@@ -77,8 +77,9 @@ def _number_problem(key: str, value: Any, least: float, positive: bool, most: fl
     raise Bad(f"'{key}' = {show(value)} is too long: at most {most:g} seconds")
 
 
-def seconds(key: str, *, positive: bool = False, least: float = 0.0,
-            most: float = MAX_SECONDS) -> Convert:
+def seconds(
+    key: str, *, positive: bool = False, least: float = 0.0, most: float = MAX_SECONDS
+) -> Convert:
     """A duration: a finite number in [least, most] (> 0 when positive), as a float."""
     floor = least if least > 0 else (math.ulp(0.0) if positive else 0.0)
 
@@ -90,7 +91,7 @@ def seconds(key: str, *, positive: bool = False, least: float = 0.0,
             try:
                 value = SECONDS_FROM_TEXT(value)
             except ValueError as exc:
-                raise Bad(f"'{key}' = {quoted(value)} is not a duration: {exc}")
+                raise Bad(f"'{key}' = {quoted(value)} is not a duration: {exc}") from None
             if floor <= value <= most:
                 return value + 0.0
         raise _number_problem(key, value, least, positive, most)
@@ -121,18 +122,24 @@ def moment(key: str) -> Convert:
                 return value + 0.0
             number(value)  # finite and >= 0, else it says so
             # Loop time is not wall time; a Unix timestamp here would mean decades.
-            raise Bad(f"'{key}' = {show(value)} looks like a Unix timestamp; a number is "
-                       "seconds after the run starts: write a TOML date-time "
-                       f"({key} = 2026-11-26T12:00:00Z) instead")
+            raise Bad(
+                f"'{key}' = {show(value)} looks like a Unix timestamp; a number is "
+                "seconds after the run starts: write a TOML date-time "
+                f"({key} = 2026-11-26T12:00:00Z) instead"
+            )
         if t is datetime or t is dtime:
             return value
         if t is date:
-            raise Bad(f"'{key}' = {show(value)} is a date without a time of day "
-                       f"(write {value.isoformat()}T00:00:00 for midnight, local time)")
+            raise Bad(
+                f"'{key}' = {show(value)} is a date without a time of day "
+                f"(write {value.isoformat()}T00:00:00 for midnight, local time)"
+            )
         if t is str:
-            raise Bad(f"'{key}' must be a number of seconds or a TOML date-time/time, not a "
-                       f"string: write it without quotes ({key} = 12:30:00, "
-                       f"{key} = 2026-11-26T12:00:00Z)")
+            raise Bad(
+                f"'{key}' must be a number of seconds or a TOML date-time/time, not a "
+                f"string: write it without quotes ({key} = 12:30:00, "
+                f"{key} = 2026-11-26T12:00:00Z)"
+            )
         return number(value)
 
     return convert
@@ -151,6 +158,8 @@ def label(key: str) -> Convert:
     """A name shown in every record: a non-empty line without control characters."""
 
     def convert(value: Any) -> Any:
+        if type(value) is str and value.isprintable() and value and not value.isspace():
+            return value  # printable: no control, separator or bidi character (Cc, Z*, Cf)
         if type(value) is not str or not value.strip():
             raise Bad(f"'{key}' must be a non-empty string")
         if CONTROLS.search(value):
@@ -305,7 +314,6 @@ RUN_RULES: dict[str, Convert] = {f.key: f.converter() for f in RUN_FIELDS}
 #: the check builds a Call's name, kind, callback, args, kwargs, offset (from the timing key)
 #: itself; a row naming any other attribute of Call is copied there as it is
 _BUILT = frozenset(("name", "callback", "args", "kwargs", "offset"))
-CALL_EXTRAS = tuple((f.key, f.into) for f in CALL_FIELDS
-                    if f.part == CALL and f.into not in _BUILT)
+CALL_EXTRAS = tuple((f.key, f.into) for f in CALL_FIELDS if f.part == CALL and f.into not in _BUILT)
 REPEAT_INTO = tuple((f.key, f.into) for f in CALL_FIELDS if f.part == REPEAT)
 RUN_INTO = {f.key: f.into for f in RUN_FIELDS}

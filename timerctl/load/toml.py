@@ -99,10 +99,12 @@ def _deepest(text: str) -> int:
     return where
 
 
-def check_nesting(text: str, path: str) -> None:
+def check_nesting(text: str, path: str, data: bytes | None = None) -> None:
     if text.count("[") + text.count("{") <= MAX_NESTING:
         return  # cannot nest deeper than it has brackets
-    if _bracket_depth(text.encode("utf-8", "surrogatepass")) > MAX_NESTING:
+    if data is None:
+        data = text.encode("utf-8", "surrogatepass")
+    if _bracket_depth(data) > MAX_NESTING:
         line, col = position(text, _deepest(text))
         raise _fail(path, line, col, messages.NESTING)
 
@@ -137,11 +139,12 @@ def _decode_error(exc: Exception, text: str, path: str) -> ScheduleError:
     return _fail(path, text.count("\n") + 1, None, f"invalid TOML: {end}")
 
 
-def parse(text: str, path: str) -> dict[str, Any]:
-    """The document, or ScheduleError with the parser's located failure."""
+def parse(text: str, path: str, data: bytes | None = None) -> dict[str, Any]:
+    """The document, or ScheduleError with the parser's located failure (``data``: the text
+    as UTF-8, when the caller has it)."""
     import tomllib
 
-    check_nesting(text, path)
+    check_nesting(text, path, data)
     errors: tuple[type[Exception], ...] = (tomllib.TOMLDecodeError,)
     if _toml_rs is not None:
         errors += (_toml_rs.TOMLDecodeError,)
@@ -153,7 +156,7 @@ def parse(text: str, path: str) -> dict[str, Any]:
         raise _fail(path, 1, None, messages.NESTING) from None
     except ValueError:  # tomllib's int() refuses integers of more than 4300 digits
         raise _fail(path, 1, None, messages.BIG_INTEGER) from None
-    if _MAYBE_BIG.search(text):
+    if _maybe_big(text, data):
         big = _big_integer(doc)
         if big is not None:
             calls = doc.get("call")
@@ -165,9 +168,18 @@ def parse(text: str, path: str) -> dict[str, Any]:
 
 
 #: TOML integers are 64-bit: "if an integer cannot be represented losslessly, an error must be
-#: thrown". Both parsers return any size. One out of range has at least 16 digits in a row.
+#: thrown". Both parsers return any size. One out of range is written with 16 or more digits
+#: and underscores in a row, or in hex, octal or binary: only then is the document walked.
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
-_MAYBE_BIG = re.compile(r"[0-9A-Fa-f_]{16}")
+_DIGITS = bytes(48 if c in b"0123456789_" else 32 for c in range(256))  # digits -> "0"
+
+
+def _maybe_big(text: str, data: bytes | None) -> bool:
+    if data is None:
+        data = text.encode("utf-8", "surrogatepass")
+    if b"0x" in data or b"0o" in data or b"0b" in data:
+        return True
+    return data.translate(_DIGITS).find(b"0" * 16) >= 0
 
 
 def _big_integer(doc: dict[str, Any]) -> Path | None:
