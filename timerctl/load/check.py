@@ -189,7 +189,7 @@ class Checker:
             return self.problems_of(i, d, counters)
         (key,) = timing
         offset = values[key]
-        wall_at = None
+        wall_at: Any = None
         if type(offset) is not float:
             wall_at = self.wall_clock(offset)
             if type(wall_at) is str:
@@ -267,7 +267,7 @@ class Checker:
 
         timing = [k for k in TIMING_KEYS if k in d]
         offset = values.get(timing[0]) if len(timing) == 1 else None
-        wall_at = None
+        wall_at: Any = None
         if len(timing) == 1:
             if offset is not None and type(offset) is not float and type(offset) is not Bad:
                 moment = self.wall_clock(offset)

@@ -258,7 +258,7 @@ class Field:
     """One key of a table of the schedule."""
 
     key: str
-    kind: Callable[[str], Convert]
+    kind: Callable[..., Convert]  # the key (and ``options``) -> its converter
     into: str  # the model attribute the value becomes
     part: str = CALL  # CALL or REPEAT (a Call's attribute, or its Repeat's), or RUN
     timing: Kind | None = None  # a timing key: exactly one per entry, and its Kind

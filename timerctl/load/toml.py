@@ -16,19 +16,20 @@ import re
 from collections.abc import Callable
 from itertools import accumulate, repeat
 from operator import add
-from typing import Any
+from typing import Any, Final
 
 from ..errors import Problem, ScheduleError
 from . import messages
 from .source import position
 
+_toml_rs: Any
 try:
     import toml_rs as _toml_rs
 except ImportError:  # pragma: no cover - the wheel is a dependency; tomllib is the fallback
     _toml_rs = None
 
 #: the TOML version a schedule is read as: toml_rs defaults to 1.1, whose meaning differs
-TOML_VERSION = "1.0.0"
+TOML_VERSION: Final = "1.0.0"
 
 #: how deeply arrays and inline tables may nest, as written (counting every [ and { open)
 MAX_NESTING = 100
@@ -222,14 +223,14 @@ class Locator:
     def __init__(self, text: str, n_calls: int) -> None:
         self.text = text
         self.n_calls = n_calls
-        self._meta: dict[str, Any] | None = None
+        self._meta: Any = None
         self._starts: list[int] | None = None
         self._segments: dict[int, Any] = {}
         self.wanted: set[int] = set()  # entries that have problems: located one by one if few
         self.entries: list[Any] = []  # the parsed entries (to check a segment against)
 
     # the whole file's metadata: exact, and slow for a big file ---------------------------------
-    def meta(self) -> dict[str, Any] | None:
+    def meta(self) -> Any:
         if self._meta is None and _toml_rs is not None:
             self._meta = _toml_rs.load_with_metadata(self.text, toml_version=TOML_VERSION).meta
         return self._meta
