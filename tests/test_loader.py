@@ -789,6 +789,50 @@ def test_nesting_tomllib_can_handle_is_fine() -> None:
     assert len(parse(text).calls) == 1
 
 
+@pytest.mark.parametrize(("open_", "close"), [("[", "]"), ("{a = ", "}")])
+def test_the_nesting_limit_is_timerctls_own(open_: str, close: str) -> None:
+    """At most MAX_NESTING brackets deep, on every Python and parser (issue 16)."""
+    from timerctl.load import MAX_NESTING
+
+    def text(depth: int) -> str:  # args holds the array: one bracket more than depth
+        inner = open_ * (depth - 1) + "1" + close * (depth - 1)
+        return "[[call]]\nsoon = true\n" + ECHO + "args = [" + inner + "]\n"
+
+    assert len(parse(text(MAX_NESTING)).calls) == 1
+    ((line, col, message),) = problems(text(MAX_NESTING + 1))
+    assert (line, col) == (4, 8 + 1 + len(open_) * (MAX_NESTING - 1))
+    assert message == "nesting too deep for the TOML parser"
+
+
+def test_brackets_in_strings_and_comments_do_not_nest() -> None:
+    deep = "[" * 150
+    closing = "}" * 150
+    text = (
+        "[[call]]\nsoon = true\n" + ECHO
+        + f'args = ["{deep}", \'{deep}\', """{deep}\n""", "\\"{deep}"] # {deep}\n'
+        + f"kwargs = {{ sep = '''{closing}''' }}\n"
+    )  # fmt: skip
+    call = parse(text).calls[0]
+    assert call.args == (deep, deep, deep + "\n", '"' + deep)
+    assert call.kwargs == {"sep": closing}
+
+
+def test_tables_nested_by_dotted_keys_are_bounded_too() -> None:
+    text = "[[call]]\nsoon = true\n" + ECHO + "kwargs." + ".".join(["a"] * 150) + " = 1\n"
+    assert_problem(text, 4, None, "'kwargs' nests values more than 100 levels deep")
+
+
+def test_without_toml_rs_tomllib_reads_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback where the wheel is missing: the same values; problems still reported."""
+    from timerctl.load import toml
+
+    monkeypatch.setattr(toml, "_toml_rs", None)
+    s = parse("[[call]]\nlater = 1\n" + ECHO + "[[call]]\nsoon = true\n" + ECHO)
+    assert [(c.name, c.line) for c in s.calls] == [("later#1", 1), ("soon#1", 4)]
+    assert problems("[[call]]\nlater = -1\n" + ECHO)[0][2] == "'later' must be >= 0, not -1"
+    assert problems("[[call]]\nlater = [1,\n")[0][2].startswith("invalid TOML: ")
+
+
 def test_a_5000_digit_integer_is_an_error_not_a_value_error() -> None:
     text = "[[call]]\nsoon = true\n" + ECHO + "args = [1, -" + "9" * 5000 + "]\n"
     assert_problem(text, 4, 12, "integer too large: TOML integers are 64-bit")

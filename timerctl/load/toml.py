@@ -317,6 +317,8 @@ class Locator:
             if header is not None:
                 return header
             found = _first_key(node)
+            if found is not None:  # a table of dotted keys: the line its first key is on
+                found = found[0], None
         if found is None:
             return self.where(path[:-1]) if len(path) > 1 else (1, None)
         return found[0] + shift, found[1]
