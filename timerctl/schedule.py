@@ -1,14 +1,14 @@
 """The model: a validated, immutable description of what to call and when.
 
-The loader builds it from TOML; the engine and ``plan`` only ever see these objects, never raw
-dicts, so every later layer can trust that the values are in range.
+The loader (``timerctl.load``) builds it from TOML, checking each value against its rule first
+and then making the frozen objects without a second check; the engine and ``plan`` only ever see
+these objects, never raw dicts, so every later layer can trust that the values are in range.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
@@ -85,15 +85,6 @@ class Repeat:
             return False
         return self.until is None or offset <= self.until + 1e-9
 
-    @classmethod
-    def trusted(cls, every: float, count: int | None, until: float | None, mode: Mode,
-                jitter: float) -> Repeat:
-        """A Repeat from values the loader has already checked (see ``Call.trusted``)."""
-        repeat = object.__new__(cls)
-        object.__setattr__(repeat, "__dict__", {
-            "every": every, "count": count, "until": until, "mode": mode, "jitter": jitter})
-        return repeat
-
     def firings(self, first: float) -> int | None:
         """How many times the entry fires at most, starting at ``first`` (None: until stopped)."""
         bounds = [] if self.count is None else [self.count]
@@ -127,35 +118,6 @@ class Call:
 
     def describe(self) -> str:
         return describe_call(self.callback, self.args, self.kwargs)
-
-    @classmethod
-    def trusted(cls, name: str, kind: Kind, callback: str, args: tuple[Any, ...],
-                kwargs: dict[str, Any], offset: float, line: int) -> Call:
-        """A Call from values the loader has already validated, built without re-checking.
-
-        A 100,000-entry schedule builds 100,000 Calls: the frozen dataclass's __init__ and
-        __post_init__ would be a quarter of its load time. Same object, same immutability.
-        """
-        return cls.trusted_many((name,), kind, (callback,), (args,), (kwargs,), (offset,),
-                                (None,), (line,))[0]
-
-    @classmethod
-    def trusted_many(cls, names: Iterable[str], kind: Kind, callbacks: Iterable[str],
-                     args: Iterable[tuple[Any, ...]], kwargs: Iterable[dict[str, Any]],
-                     offsets: Iterable[float], repeats: Iterable[Repeat | None],
-                     lines: Iterable[int]) -> list[Call]:
-        """Calls of one kind from checked columns (the loader's column-wise path): as
-        ``trusted``, without a method call per entry."""
-        new, set_attr = object.__new__, object.__setattr__
-        calls = []
-        for name, callback, a, kw, offset, repeat, line in zip(
-                names, callbacks, args, kwargs, offsets, repeats, lines, strict=True):
-            call = new(cls)
-            set_attr(call, "__dict__", {
-                "name": name, "kind": kind, "callback": callback, "args": a, "kwargs": kw,
-                "offset": offset, "wall_at": None, "repeat": repeat, "line": line})
-            calls.append(call)
-        return calls
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Every problem of the file is collected, each with the path of what it is about
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import os
 from collections.abc import Callable
@@ -45,6 +46,10 @@ Message = str | Callable[[Callable[[Path], tuple[int, int | None]]], str]
 _UNCHECKED = object()
 _new, _set = object.__new__, object.__setattr__
 _NO_KWARGS: dict[str, Any] = {}  # shown to validators of entries without kwargs: never kept
+#: every attribute of a Repeat in its own __dict__, as __init__ would leave it
+_REPEAT_DEFAULTS = {
+    f.name: f.default for f in dataclasses.fields(Repeat) if f.default is not dataclasses.MISSING
+}
 
 
 class Checker:
@@ -223,7 +228,7 @@ class Checker:
             ):
                 return self.problems_of(i, d, counters)
             repeat = _new(Repeat)
-            _set(repeat, "__dict__", fields)  # unset attributes keep their class defaults
+            _set(repeat, "__dict__", {**_REPEAT_DEFAULTS, **fields})
         n = counters[key] = counters.get(key, 0) + 1
         name = values.get("name")
         if name is None:
@@ -401,7 +406,7 @@ class Checker:
                 )
                 return None
         built = _new(Repeat)
-        _set(built, "__dict__", fields)  # unset attributes keep their class defaults
+        _set(built, "__dict__", {**_REPEAT_DEFAULTS, **fields})
         return built
 
     def entry_references(self, referring: list[tuple[int, Call]], names: list[str]) -> None:
