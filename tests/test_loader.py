@@ -1004,3 +1004,31 @@ def test_argument_values_are_checked_for_every_entry_not_once_per_shape() -> Non
         load_text(text, "s.toml")
     assert [(p.line, "not 'y'" in p.message or "not -5" in p.message)
             for p in info.value.problems] == [(8, True), (12, True)]
+
+
+def test_problems_are_located_alike_entry_by_entry_and_from_the_whole_file(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A few problem entries are located from re-parses of their own lines; many, from one
+    metadata parse of the file: the same lines and columns either way."""
+    from timerctl.load import toml
+
+    entries = []
+    for i in range(60):
+        body = [f'name = "e{i}"', "later = 1", 'callback = "echo"', "args = [1]"]
+        if i % 7 == 3:
+            body[1] = "later = -1"
+        if i % 11 == 5:
+            body.append("nme = 2")
+        if i % 13 == 6:
+            body.append("kwargs = { sep = 1 }")
+        if i % 17 == 8:
+            body[0] = 'name = "e0"'
+        entries.append("[[call]]  # entry\n" + "\n".join(body) + "\n\n[call.x]\n" * (i == 40))
+    text = "# a comment\n[run]\nloop = \"asyncio\"\n\n" + "\n".join(entries)
+    one_by_one = problems(text)
+    monkeypatch.setattr(toml, "_ONE_BY_ONE", 0)
+    assert problems(text) == one_by_one
+    assert len(one_by_one) > 10
+    header = text.count("\n", 0, text.index("[call.x]")) + 1
+    found = [(ln, c, m[:27]) for ln, c, m in one_by_one]
+    assert (header, 7, "unknown key 'x' in [[call]]") in found
