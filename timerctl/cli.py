@@ -17,6 +17,7 @@ import click
 
 from .errors import OutputClosed, OutputError, Problem, ScheduleError, TimerctlError
 from .render import FORMATS
+from .safe import escape
 
 if TYPE_CHECKING:
     from .engine import RunOptions
@@ -45,7 +46,8 @@ def _die(exc: TimerctlError) -> NoReturn:
     if isinstance(exc, ScheduleError):
         for problem in exc.problems:
             click.echo(str(problem), err=True)
-    click.echo(f"timerctl: {exc}" if not isinstance(exc, ScheduleError) else str(exc), err=True)
+    click.echo(escape(f"timerctl: {exc}") if not isinstance(exc, ScheduleError) else str(exc),
+               err=True)
     sys.exit(exc.exit_code)
 
 
@@ -501,7 +503,7 @@ def check(schedules: tuple[str, ...], plugins: tuple[str, ...]) -> None:
             worst = 2
             continue
         n = len(loaded.calls)
-        click.echo(f"{loaded.path}: ok ({n} entr{'y' if n == 1 else 'ies'})")
+        click.echo(f"{escape(loaded.path)}: ok ({n} entr{'y' if n == 1 else 'ies'})")
     sys.exit(worst)
 
 
@@ -652,6 +654,7 @@ def report(recording: str, svg: str | None, html: str | None) -> None:
     from .load import STDIN, STDIN_NAME
     from .recording import EndBuilder, RecordingError, read_events, read_lines
     from .render import RenderOptions, make
+    from .safe import escape_fields
 
     check_outputs([recording], svg=svg, html=html)
     try:
@@ -671,7 +674,8 @@ def report(recording: str, svg: str | None, html: str | None) -> None:
     end: End | None = None
     rebuilt = EndBuilder()
     try:
-        for event in read_events(read_lines(stream, name), name):
+        # A recording is untrusted input: its strings reach the terminal escaped.
+        for event in map(escape_fields, read_events(read_lines(stream, name), name)):
             if isinstance(event, End):
                 end = end or event
             elif isinstance(event, ClockStep | Backlog):
@@ -691,7 +695,7 @@ def report(recording: str, svg: str | None, html: str | None) -> None:
         renderer(note)
     if end is None:
         end = rebuilt.end()
-        click.echo(f"timerctl: {name} has no end record (the run did not finish?): "
+        click.echo(f"timerctl: {escape(name)} has no end record (the run did not finish?): "
                    "summary computed from its call records", err=True)
     renderer(end)
     if svg or html:

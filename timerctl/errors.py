@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .safe import escape
+
 
 class Problem(NamedTuple):
     """One located problem in a schedule file: rendered as ``FILE:LINE[:COL]: error: MESSAGE``.
@@ -21,7 +23,9 @@ class Problem(NamedTuple):
         where = self.path
         if self.line:
             where += f":{self.line}" + (f":{self.col}" if self.col else "")
-        return f"{where}: error: {self.message}"
+        # The path is the user's (a downloaded file's name may hold terminal escapes); the
+        # message quotes the file's text: both shown escaped, on one line.
+        return escape(f"{where}: error: {self.message}")
 
 
 class TimerctlError(Exception):
@@ -37,7 +41,7 @@ class ScheduleError(TimerctlError):
         self.path = path
         self.problems = sorted(problems, key=lambda p: (p.line, p.col or 0))
         n = len(self.problems)
-        super().__init__(f"Found {n} error{'s' if n != 1 else ''} in {path}")
+        super().__init__(f"Found {n} error{'s' if n != 1 else ''} in {escape(path)}")
 
 
 class PluginError(TimerctlError):

@@ -30,7 +30,7 @@ def plain(plan: Plan, stream: IO[str]) -> None:
     names = max([5, *(len(s.call.name) for s in plan.steps)])
     calls = min(40, max([4, *(len(s.call.describe()) for s in plan.steps)]))
     lines = [
-        f"# plan of {plan.schedule.path} · {len(plan.schedule.calls)} entries · "
+        f"# plan of {oneline(plan.schedule.path)} · {len(plan.schedule.calls)} entries · "
         f"t0 = now ({iso(plan.wall_t0)})",
         f"{'order':>5}  {'T+':>12}  {'wall':<32}  {'entry':<{names}}  {'call':<{calls}}  repeat",
     ]
@@ -41,7 +41,7 @@ def plain(plan: Plan, stream: IO[str]) -> None:
             f"{_repeat_text(s)}".rstrip()
         )
     lines += [f"# {t}" for t in _more_text(plan)]
-    lines += [f"# note: {n}" for n in plan.notes]
+    lines += [f"# note: {oneline(n)}" for n in plan.notes]
     stream.write("\n".join(lines) + "\n")
 
 
@@ -68,7 +68,7 @@ def rich(plan: Plan, stream: IO[str]) -> None:
     from .rich import _Console  # turns a closed pipe into OutputClosed, not rich's exit 1
 
     console = _Console(file=stream, markup=False, highlight=False, emoji=False)
-    table = Table(title=f"plan of {plan.schedule.path} · t0 = now ({iso(plan.wall_t0)})",
+    table = Table(title=f"plan of {oneline(plan.schedule.path)} · t0 = now ({iso(plan.wall_t0)})",
                   title_justify="left")
     for col, justify in (("#", "right"), ("T+", "right"), ("wall", "left"), ("entry", "left"),
                          ("call", "left"), ("repeat", "left")):
@@ -83,7 +83,7 @@ def rich(plan: Plan, stream: IO[str]) -> None:
     for t in _more_text(plan):
         console.print(Text(t, style="dim"))
     for n in plan.notes:
-        console.print(Text(f"note: {n}", style="yellow"))
+        console.print(Text(f"note: {oneline(n)}", style="yellow"))
 
 
 PLAN_RENDERERS = {"plain": plain, "jsonl": jsonl, "rich": rich}

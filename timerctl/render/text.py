@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from typing import IO, Any
 
 from ..errors import OutputClosed
 from ..events import CallRecord, End, Start, iso
+from ..safe import escape
 from .writer import output_error
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def oneline(text: str) -> str:
-    """Data shown verbatim but on one line: control characters become visible escapes."""
-    if not _CONTROL.search(text):
-        return text
-    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
+#: data shown verbatim but on one line, unable to drive the terminal (``safe.escape``)
+oneline = escape
 
 
 class TolerantStream:
@@ -97,7 +90,7 @@ def header_lines(ev: Start) -> list[str]:
     if ev.precision:
         speed += f" · precision {ev.precision}"
     return [
-        f"# timerctl run {ev.schedule} · {ev.calls} entr{'y' if ev.calls == 1 else 'ies'} · "
+        f"# timerctl run {escape(ev.schedule)} · {ev.calls} entr{'y' if ev.calls == 1 else 'ies'} · "
         f"loop {ev.loop_impl} · clock {ev.clock}{speed} · resolution {ev.clock_resolution:g}s",
         f"# t0: loop {ev.loop_t0:.6f} = wall {iso(ev.wall_t0)}{wall_note}",
     ]
