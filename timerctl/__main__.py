@@ -1,3 +1,29 @@
-from .cli import main
+"""``python -m timerctl``: the CLI, without the current folder on sys.path.
+
+``python -m`` puts the current folder first on sys.path, so a ``click.py`` or ``inspect.py``
+in a folder of downloaded schedules would run as soon as timerctl imports it. The console
+script never had that folder on its path; neither does this (Python 3.11's ``-P`` does the same
+for the interpreter). Nothing is imported before it is gone.
+"""
+
+import os
+import sys
+
+
+def _drop_cwd() -> None:
+    if sys.flags.safe_path or not sys.path:
+        return
+    first = sys.path[0]
+    try:
+        here = os.getcwd()
+    except OSError:  # the folder was removed under us: the entry finds nothing anyway
+        here = None
+    if first == "" or first == here:
+        del sys.path[0]
+
+
+_drop_cwd()
+
+from timerctl.cli import main  # noqa: E402 - only once the folder is gone
 
 main()
