@@ -1219,8 +1219,8 @@ def test_run_of_the_trust_schedule_does_touch_the_markers(here: Path) -> None:
     assert all(m.exists() for m in markers)
 
 
-#: runs timerctl.cli.main with tripwires: any process start, or any registered callback
-#: entered, exits 99 at once
+#: runs timerctl.cli.main with tripwires: any process start, any registered callback entered,
+#: or an import of a module named in $TRIPWIRE_NO_IMPORT (a schedule's plugins), exits 99 at once
 TRIPWIRE = """\
 import os, sys
 
@@ -1229,6 +1229,22 @@ import timerctl.builtins, timerctl.execcb  # the built-ins, registered
 
 SPAWNS = ("subprocess.Popen", "os.posix_spawn", "os.exec", "os.fork", "os.forkpty",
           "os.system", "os.spawn", "os.startfile", "pty.spawn")
+
+
+NO_IMPORT = set(filter(None, os.environ.get("TRIPWIRE_NO_IMPORT", "").split(",")))
+
+
+class NoImport:  # first on sys.meta_path: asked for every module an import looks for
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name in NO_IMPORT:
+            os.write(2, f"TRIPPED: import {name}\\n".encode())
+            os._exit(99)
+        return None
+
+
+sys.meta_path.insert(0, NoImport)
 
 
 def audit(event, args):
@@ -1255,10 +1271,34 @@ main()
 """
 
 
-def tripwire(here: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def tripwire(here: Path, *args: str, no_import: str = "") -> subprocess.CompletedProcess[str]:
     (here / "tripwire.py").write_text(TRIPWIRE)
+    env = {**env_for(here), "TRIPWIRE_NO_IMPORT": no_import}
     return subprocess.run([sys.executable, str(here / "tripwire.py"), *args], cwd=here,
-                          env=env_for(here), capture_output=True, text=True, timeout=20)
+                          env=env, capture_output=True, text=True, timeout=20)
+
+
+@pytest.mark.parametrize("args", [["check", "s.toml"], ["plan", "s.toml"],
+                                  ["plan", "s.toml", "--format", "jsonl"]])
+def test_check_and_plan_do_not_import_the_plugins_a_schedule_names(
+    here: Path, args: list[str]
+) -> None:
+    """SPEC §6 (issue 15): what ``[run] plugins`` names is read, not run, by check and plan."""
+    trust_schedule(here)  # plugins = ["faulty"], whose callbacks it calls
+    proc = tripwire(here, *args, no_import="faulty")
+    assert proc.returncode == 0, proc.stderr
+    write(here, "venv.toml", '[run]\nplugins = ["venv.__main__"]\n\n[[call]]\nsoon = true\n'
+                             'callback = "echo"\n')
+    proc = tripwire(here, args[0], "venv.toml", no_import="venv,venv.__main__")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_the_import_tripwire_trips_on_a_run_and_on_an_explicit_plugin(here: Path) -> None:
+    trust_schedule(here)
+    proc = tripwire(here, "run", "s.toml", no_import="faulty")
+    assert proc.returncode == 99 and "TRIPPED: import faulty" in proc.stderr
+    proc = tripwire(here, "check", "s.toml", "--plugin", "faulty", no_import="faulty")
+    assert proc.returncode == 99 and "TRIPPED: import faulty" in proc.stderr
 
 
 def test_the_tripwire_trips_on_a_run(here: Path) -> None:

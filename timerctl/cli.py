@@ -445,10 +445,16 @@ def start_display(fmt: str, clock: str) -> None:
         start_early(sys.stdout)
 
 
-def load_schedule(path: str, plugins: Iterable[str]) -> Schedule:
+def load_schedule(path: str, plugins: Iterable[str], *, inspect_only: bool = False) -> Schedule:
+    """Load a schedule after the user's ``--plugin`` modules. ``inspect_only`` (check, plan):
+    the plugins the schedule itself names are read, not imported (SPEC §6)."""
     from .load import load
 
     _load_plugins(plugins)
+    if inspect_only:
+        from .registry import REGISTRY
+
+        REGISTRY.import_plugins = False
     return load(path)
 
 
@@ -490,8 +496,10 @@ def check(schedules: tuple[str, ...], plugins: tuple[str, ...]) -> None:
     Exit status: 0 all valid, 2 any invalid.
     """
     from .load import load
+    from .registry import REGISTRY
 
     _load_plugins(plugins)
+    REGISTRY.import_plugins = False  # what a schedule names is read, not run (SPEC §6)
     worst = 0
     for path in schedules:
         try:
@@ -559,7 +567,7 @@ def plan(schedule: str, fmt: str, limit: int, plugins: tuple[str, ...]) -> None:
     from .render import choose
     from .render.planview import PLAN_RENDERERS
 
-    loaded = load_schedule(schedule, plugins)
+    loaded = load_schedule(schedule, plugins, inspect_only=True)
     PLAN_RENDERERS[choose(fmt, sys.stdout)](make_plan(loaded, time.time(), limit=limit),
                                             sys.stdout)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -95,6 +96,9 @@ class Registry:
         self._loaded_modules: set[str] = set()
         self._entry_points_loaded = False
         self._importing: str | None = None
+        #: False for check and plan: a plugin a schedule names is read, not imported
+        #: (``plugin_source``); the user's own ``--plugin`` is imported before this is set
+        self.import_plugins = True
 
     # registration -------------------------------------------------------------------------
     def register(
@@ -153,6 +157,10 @@ class Registry:
             return
         if not isinstance(module, str) or not module.strip():
             raise PluginError("a plugin must be a module name")
+        if not self.import_plugins and module not in sys.modules:
+            self._read_plugin(module)
+            self._loaded_modules.add(module)
+            return
         previous, self._importing = self._importing, f"plugin {module}"
         try:
             importlib.import_module(module)
@@ -167,6 +175,18 @@ class Registry:
         finally:
             self._importing = previous
         self._loaded_modules.add(module)
+
+    def _read_plugin(self, module: str) -> None:
+        """Register a plugin's callbacks from its source, without running any of it."""
+        from .plugin_source import find_callbacks, find_source, stand_in
+
+        found = find_source(module)
+        if found is None:  # no Python source (built-in, extension): nothing we can read
+            return
+        filename, source = found
+        for cb in find_callbacks(source, filename):
+            self.register(stand_in(module, cb), cb.name, origin=f"plugin {module} (read)",
+                          entry_params=cb.entry_params)
 
     def load_entry_points(self) -> None:
         """Register the callbacks of installed packages (group ``timerctl.callbacks``)."""

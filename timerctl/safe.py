@@ -52,4 +52,4 @@ def escape_fields(event: E) -> E:
             shown_value = escape_fields(value)
             if shown_value is not value:
                 changes[field.name] = shown_value
-    return dataclasses.replace(event, **changes) if changes else event  # type: ignore[type-var]
+    return dataclasses.replace(event, **changes) if changes else event

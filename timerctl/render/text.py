@@ -89,8 +89,9 @@ def header_lines(ev: Start) -> list[str]:
     speed = f" · speed {ev.speed:g}x" if ev.speed != 1 else ""
     if ev.precision:
         speed += f" · precision {ev.precision}"
+    entries = f"{ev.calls} entr{'y' if ev.calls == 1 else 'ies'}"
     return [
-        f"# timerctl run {escape(ev.schedule)} · {ev.calls} entr{'y' if ev.calls == 1 else 'ies'} · "
+        f"# timerctl run {escape(ev.schedule)} · {entries} · "
         f"loop {ev.loop_impl} · clock {ev.clock}{speed} · resolution {ev.clock_resolution:g}s",
         f"# t0: loop {ev.loop_t0:.6f} = wall {iso(ev.wall_t0)}{wall_note}",
     ]
