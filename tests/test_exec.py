@@ -232,7 +232,7 @@ def test_cancel_ends_the_group_and_reraises(tmp_path: Path) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert not execcb._RUNNING
+        assert not execcb.CHILDREN
 
     asyncio.run(main())
     assert gone(read_pid(pidfile), within=0.5)
@@ -319,7 +319,7 @@ def test_child_running_before_its_pipes_are_connected(tmp_path: Path, how: str) 
         else:
             with pytest.raises(RuntimeError, match="cannot read that pipe"):
                 task.result()
-        assert not execcb._RUNNING
+        assert not execcb.CHILDREN
 
     asyncio.run(main())
     assert gone(read_pid(pidfile), within=0.5)

@@ -22,8 +22,17 @@ def _drop_cwd() -> None:
         del sys.path[0]
 
 
-_drop_cwd()
+def main() -> None:
+    """The console script (and ``python -m``): signals are handled from the first moment, before
+    click and the rest are imported (a Ctrl-C meanwhile was a traceback), then the CLI runs."""
+    from timerctl.signals import install_early
 
-from timerctl.cli import main  # noqa: E402 - only once the folder is gone
+    install_early()
+    from timerctl.cli import main as cli_main
 
-main()
+    cli_main()
+
+
+if __name__ == "__main__":
+    _drop_cwd()
+    main()

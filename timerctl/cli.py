@@ -15,7 +15,14 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
 
 import click
 
-from .errors import OutputClosed, OutputError, Problem, ScheduleError, TimerctlError
+from .errors import (
+    ExitCode,
+    OutputClosed,
+    OutputError,
+    Problem,
+    ScheduleError,
+    TimerctlError,
+)
 from .render import FORMATS
 from .safe import escape
 
@@ -76,17 +83,20 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            code = super().invoke(ctx)
         except TimerctlError as exc:
             _die(exc)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
-        except KeyboardInterrupt:
-            click.echo("timerctl: interrupted", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:  # a signal before the run's own handling (signals.py)
+            from .signals import code_of
+
+            code, reason = code_of(exc)
+            click.echo(f"timerctl: {reason}", err=True)
+            sys.exit(code)
         except BrokenPipeError:
             _quiet_stdout()
-            sys.exit(141)
+            sys.exit(ExitCode.PIPE)
         except OSError as exc:
             if exc.errno not in _FULL:
                 raise
@@ -101,7 +111,10 @@ class _Group(click.Group):
                 "(run with --debug for the traceback)",
                 err=True,
             )
-            sys.exit(70)
+            sys.exit(ExitCode.SOFTWARE)
+        # A command returns its exit code (None: 0); click's main returns it, or exits with it
+        # in standalone mode (CliRunner).
+        ctx.exit(int(code) if isinstance(code, int) else ExitCode.OK)
 
 
 @click.group(cls=_Group, epilog=EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})
@@ -313,8 +326,8 @@ def execute(
     code = end.exit_code
     if exporter is not None:
         code = max(code, _export(exporter, svg, html))
-    if out.closed and code not in (engine.EXIT_INTERRUPTED, engine.EXIT_TERMINATED):
-        code = engine.EXIT_CLOSED  # the reader went away, if only before the end record
+    if out.closed and end.reason not in ("interrupted", "terminated"):
+        code = ExitCode.PIPE  # the reader went away, if only before the end record
     if end.reason == "closed" or out.closed:
         _quiet_stdout()
     return code
@@ -328,7 +341,6 @@ def _run(schedule: Schedule, sinks: list[Callable[[Event], None]], shown: Any,
     from dataclasses import replace
 
     from . import engine
-    from .context import ABORT_HOOKS
     from .errors import OutputError
     from .events import Backlog as BacklogEvent
     from .events import End
@@ -371,7 +383,7 @@ def _run(schedule: Schedule, sinks: list[Callable[[Event], None]], shown: Any,
             if out.policy is Backlog.DROP:
                 event = replace(event, dropped=out.dropped)
             if record_failed and event.exit_code in (0, 1):  # the summary says it too
-                event = replace(event, exit_code=74)
+                event = replace(event, exit_code=int(ExitCode.IOERR))
             with out.forced():  # the end is never dropped nor held back
                 gone = deliver(event)
         else:
@@ -397,20 +409,20 @@ def _run(schedule: Schedule, sinks: list[Callable[[Event], None]], shown: Any,
 
     def bind(eng: engine.Engine) -> None:
         eng_ref.append(eng)
+        eng.add_abort(end_record_on_abort)
         out.on_closed = eng.output_closed
         out.stop_waiting = lambda: eng.signalled
         for each in sinks:
             if hasattr(each, "bind_status"):
                 each.bind_status(eng.status)
+            if hasattr(each, "abort"):  # a display process: stopped by a second Ctrl-C
+                eng.add_abort(each.abort)
 
-    ABORT_HOOKS.append(end_record_on_abort)
     interrupted = False
     try:
         end = engine.run(schedule, sink, options=run_opts, virtual=virtual, on_engine=bind)
         interrupted = end.reason in ("interrupted", "terminated")
     finally:
-        with contextlib.suppress(ValueError):
-            ABORT_HOOKS.remove(end_record_on_abort)
         if hasattr(shown, "close"):  # a display process, if the run ended without its end
             shown.close()
         # What a slow reader has not taken yet: all of it, unless a signal ended the run
@@ -420,7 +432,7 @@ def _run(schedule: Schedule, sinks: list[Callable[[Event], None]], shown: Any,
             with contextlib.suppress(OSError):
                 os.close(record_out.fd)
     if record_failed and end.exit_code in (0, 1):
-        end = replace(end, exit_code=74)
+        end = replace(end, exit_code=int(ExitCode.IOERR))
     return end
 
 
@@ -430,8 +442,8 @@ def _export(renderer: Any, svg: str | None, html: str | None) -> int:
         renderer.export(svg, html)
     except OutputError as exc:
         click.echo(f"timerctl: {exc}", err=True)
-        return 74
-    return 0
+        return ExitCode.IOERR
+    return ExitCode.OK
 
 
 def start_display(fmt: str, clock: str) -> None:
@@ -470,7 +482,7 @@ Examples:
 """)
 @click.argument("schedule")
 @run_options
-def run(schedule: str, plugins: tuple[str, ...], **kw: Any) -> None:
+def run(schedule: str, plugins: tuple[str, ...], **kw: Any) -> int:
     """Run SCHEDULE (a TOML file, - for stdin) and stream one record per call.
 
     Exit status: 0 every call succeeded, 1 a callback failed, 2 invalid schedule or usage,
@@ -478,7 +490,7 @@ def run(schedule: str, plugins: tuple[str, ...], **kw: Any) -> None:
     """
     start_display(kw["fmt"], kw["clock"])
     loaded = load_schedule(schedule, plugins)
-    sys.exit(execute(loaded, **kw))
+    return execute(loaded, **kw)
 
 
 @cli.command(epilog="""\b
@@ -489,7 +501,7 @@ Examples:
 @click.argument("schedules", nargs=-1, required=True)
 @click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
               help="Import MODULE to register its callbacks (repeatable).")
-def check(schedules: tuple[str, ...], plugins: tuple[str, ...]) -> None:
+def check(schedules: tuple[str, ...], plugins: tuple[str, ...]) -> int:
     """Validate SCHEDULES without running anything.
 
     Every problem of every file is reported as FILE:LINE:COL: error: MESSAGE on stderr.
@@ -500,7 +512,7 @@ def check(schedules: tuple[str, ...], plugins: tuple[str, ...]) -> None:
 
     _load_plugins(plugins)
     REGISTRY.import_plugins = False  # what a schedule names is read, not run (SPEC §6)
-    worst = 0
+    worst = ExitCode.OK
     for path in schedules:
         try:
             loaded = load(path)
@@ -508,11 +520,11 @@ def check(schedules: tuple[str, ...], plugins: tuple[str, ...]) -> None:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             click.echo(str(exc), err=True)
-            worst = 2
+            worst = ExitCode.USAGE
             continue
         n = len(loaded.calls)
         click.echo(f"{escape(loaded.path)}: ok ({n} entr{'y' if n == 1 else 'ies'})")
-    sys.exit(worst)
+    return worst
 
 
 @cli.command(epilog="""\b
@@ -592,7 +604,7 @@ Examples:
               help="Print exactly the lines the seed's program prints, in its order.")
 @run_options
 def demo(name: str | None, show: bool, classic: bool, plugins: tuple[str, ...],
-         **kw: Any) -> None:
+         **kw: Any) -> int:
     """Run the demo NAME (a schedule shipped with timerctl), or list the demos.
 
     Each demo replays a classic asyncio lesson and ends by saying what it showed.
@@ -612,7 +624,7 @@ def demo(name: str | None, show: bool, classic: bool, plugins: tuple[str, ...],
             click.echo(f"{d.name:<{width}}  {lines[0]}")
             for line in lines[1:]:
                 click.echo(f"{'':<{width}}  {line}")
-        return
+        return ExitCode.OK
     chosen = DEMOS.get(name)
     if chosen is None:
         raise click.BadParameter(f"no demo named '{name}'{suggest(name, DEMOS)}; "
@@ -624,7 +636,7 @@ def demo(name: str | None, show: bool, classic: bool, plugins: tuple[str, ...],
                                "it takes no --format")
     if show:
         click.echo(chosen.text(), nl=False)
-        return
+        return ExitCode.OK
     if not classic:
         start_display(kw["fmt"], kw["clock"])
     _load_plugins(plugins)
@@ -639,7 +651,7 @@ def demo(name: str | None, show: bool, classic: bool, plugins: tuple[str, ...],
                 extra={"clock_lines": chosen.clock_lines}))
 
         screen = classic_screen
-    sys.exit(execute(loaded, lesson=chosen.lesson, screen=screen, **kw))
+    return execute(loaded, lesson=chosen.lesson, screen=screen, **kw)
 
 
 @cli.command(epilog="""\b
@@ -725,49 +737,52 @@ def main() -> None:
     quietly, whatever command was writing (run, plan, report, --help). Output still buffered
     when the command returns is flushed here, where a reader gone away can still be told.
     """
+    from .signals import code_of, install_early
+
+    install_early()  # a signal from here on is a quiet exit, 128 + N (signals.py)
     if sys.stdout is None or sys.stderr is None:  # started with >&- or 2>&-
         if sys.stderr is not None:
             print("timerctl: stdout is closed: nowhere to write the records", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(ExitCode.USAGE)
     from .render.writer import whole_stdout
 
     whole_stdout()
     code: int | str | None
     try:
-        code = cli.main(prog_name="timerctl", standalone_mode=False)
+        code = cli.main(prog_name="timerctl", standalone_mode=False)  # a command's exit code
     except SystemExit as exc:
         code = exc.code
         if code == 1 and type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):
-            code = 141  # click's own answer to EPIPE (in --help, --version): exit 1
+            code = ExitCode.PIPE  # click's own answer to EPIPE (in --help, --version): exit 1
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code
     except click.Abort:
         click.echo("Aborted!", err=True)
-        code = 1
+        code = ExitCode.CALLBACK_FAILED  # click's own status for an abort
     except BrokenPipeError:
-        code = 141
+        code = ExitCode.PIPE
     except OSError as exc:  # --help or --version onto a full disk
         if exc.errno not in _FULL:
             raise
         click.echo(f"timerctl: cannot write to stdout: {exc.strerror}", err=True)
         _quiet_stdout()
-        code = 74
-    except KeyboardInterrupt:  # before the run's own handlers were in place
-        click.echo("timerctl: interrupted", err=True)
-        code = 130
+        code = ExitCode.IOERR
+    except KeyboardInterrupt as exc:  # before the run's own handlers were in place
+        code, reason = code_of(exc)
+        click.echo(f"timerctl: {reason}", err=True)
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):
         _quiet_stdout()
-        code = 141
+        code = ExitCode.PIPE
     except OSError as exc:  # a full disk
         _quiet_stdout()
         if code in (0, None):
             click.echo(f"timerctl: cannot write to stdout: {exc.strerror or exc}", err=True)
-            code = 74
+            code = ExitCode.IOERR
     else:
-        if code == 141:
+        if code == ExitCode.PIPE:
             _quiet_stdout()
     try:
         sys.stderr.flush()

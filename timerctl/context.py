@@ -7,11 +7,7 @@ handle, so each callback sees its own run without any global state.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable
 from typing import Protocol
-
-#: called just before an exit that skips all cleanup (a second Ctrl-C): kill what we started
-ABORT_HOOKS: list[Callable[[], object]] = []
 
 
 class RunControl(Protocol):

@@ -13,15 +13,15 @@ import contextvars
 import gc
 import inspect
 import math
-import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from .context import ABORT_HOOKS, CURRENT
-from .errors import OutputClosed
+from . import signals
+from .children import CHILDREN
+from .context import CURRENT
+from .errors import ExitCode, OutputClosed
 from .events import CallRecord, Cancelled, ClockStep, End, ErrorInfo, Event, Start
 from .registry import REGISTRY, CallbackSpec, Registry
 from .schedule import Call, Kind, Mode, Schedule
@@ -34,8 +34,13 @@ _ENTRY: contextvars.ContextVar[str] = contextvars.ContextVar("timerctl_entry", d
 
 #: a wall clock moving more than this against the loop clock between two calls is a step
 CLOCK_STEP = 0.001
-
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_CLOSED = 0, 1, 130, 143, 141
+#: the two clocks are read as one moment only if reading them took at most this long: a
+#: preemption between the two reads (a loaded machine) looks like a step, and then like a step
+#: back at the next call. Each reading of a pair this tight is off by at most CLOCK_STEP / 4, so
+#: two of them cannot make a false step.
+CLOCK_PAIR = CLOCK_STEP / 4
+#: how often a pair is read again when it was not tight, before giving up on it
+CLOCK_PAIR_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,7 @@ class RunOptions:
     fail_fast: bool = False
     seed: int | None = None
     speed: float = 1.0
-    handle_signals: bool = False  # only the CLI's main thread should take SIGINT/SIGTERM
+    handle_signals: bool = False  # only the CLI's main thread should take signals (signals.py)
     loop_impl: str = "asyncio"
     precision: str = "normal"  # for the real asyncio loop: "normal" | "high"
 
@@ -179,6 +184,9 @@ class Engine:
         self._deferred: list[Event] = []
         self._npending = 0  # timers scheduled and not yet fired or cancelled
         self._signal_reason: str | None = None  # set by a signal handler, at any moment
+        self._signum = 0
+        self._end_decided = False  # from then on a signal changes nothing (signals.py)
+        self._aborts: list[Callable[[], Any]] = []
         self._sink_error: Exception | None = None
         self._offset = 0.0  # wall clock minus loop clock, as of the last reading
         self._steps = 0
@@ -245,10 +253,12 @@ class Engine:
         self._virtual = hasattr(loop, "advance")
         self._done = loop.create_future()
         CURRENT.set(self)  # copied into every handle scheduled from here
-        self.t0 = loop.time()
-        # Simulated wall times are wall_t0 + elapsed: start them on a whole microsecond so
-        # that they print exactly.
-        self.wall_t0 = round(self._wall(), 6) if self._virtual else self._wall()
+        if self._virtual:
+            # Simulated wall times are wall_t0 + elapsed: start them on a whole microsecond so
+            # that they print exactly.
+            self.t0, self.wall_t0 = loop.time(), round(self._wall(), 6)
+        else:
+            self.t0, self.wall_t0, _ = self._pair(loop)
         self._offset = self.wall_t0 - self.t0
         self._emit(
             Start(
@@ -264,7 +274,8 @@ class Engine:
                 **_precision_of(loop),
             )
         )
-        removers = self._install_signals(loop) if self.options.handle_signals else []
+        if self._signal_reason is not None:  # a signal came while the loop started
+            self.finish(self._signal_reason)
         timeout_handle = None
         try:
             if self._reason is None:
@@ -291,8 +302,6 @@ class Engine:
             gc.unfreeze()  # collectable again (a library caller may run many schedules)
             if timeout_handle is not None:
                 timeout_handle.cancel()
-            for remove in removers:
-                remove()
         end = self._end()
         self._emit(end)
         if self._sink_error is not None:
@@ -483,8 +492,7 @@ class Engine:
         _ENTRY.set(call.name)  # each handle runs in its own copy of the context
         # The clocks are read last, right before the call: what a record says is when the
         # callback really started, not when the bookkeeping before it did.
-        now = loop.time()
-        wall = self._wall_at(now)
+        now, wall = self._clocks(loop)
         try:
             result = func(*args, **kwargs)
         except BaseException as exc:  # SystemExit, KeyboardInterrupt...: the callback's own
@@ -637,17 +645,18 @@ class Engine:
         return self._end()
 
     def _end(self) -> End:
-        reason = self._reason or self._signal_reason or "done"
-        if reason == "closed":
-            code = EXIT_CLOSED
-        elif reason == "interrupted":
-            code = EXIT_INTERRUPTED
-        elif reason == "terminated":
-            code = EXIT_TERMINATED
+        # Decided first, read second: a signal from now on is absorbed (the end it would
+        # change may already be on its way out); one before is this end's reason.
+        self._end_decided = True
+        reason = self._signal_reason or self._reason or "done"
+        if self._signal_reason is not None:
+            code: int = signals.exit_code_of(self._signum)
+        elif reason == "closed":
+            code = ExitCode.PIPE
         elif self._failed:
-            code = EXIT_FAILED
+            code = ExitCode.CALLBACK_FAILED
         else:
-            code = EXIT_OK
+            code = ExitCode.OK
         p50, p90, p99 = self._lateness.percentiles(50, 90, 99)
         return End(
             reason=reason,
@@ -661,7 +670,7 @@ class Engine:
             early=self._lateness.early,
             clock_steps=self._steps,
             duration=self._now() - self.t0,
-            exit_code=code,
+            exit_code=int(code),
         )
 
     # -- clocks and signals ----------------------------------------------------------------------
@@ -675,49 +684,56 @@ class Engine:
     def _rel(self) -> float:
         return self._now() - self.t0
 
-    def _wall_at(self, loop_time: float) -> float:
-        if self._virtual:  # simulated: the wall clock advances with virtual time
-            return self.wall_t0 + (loop_time - self.t0)
+    def _pair(self, loop: asyncio.AbstractEventLoop) -> tuple[float, float, bool]:
+        """(loop time, wall time, tight): the two clocks read as one moment, read again when a
+        preemption came between them (see CLOCK_PAIR)."""
+        now = loop.time()
         wall = self._wall()
-        offset = wall - loop_time
+        after = loop.time()
+        for _ in range(CLOCK_PAIR_TRIES - 1):
+            if after - now <= CLOCK_PAIR:
+                break
+            now = after
+            wall = self._wall()
+            after = loop.time()
+        return now, wall, after - now <= CLOCK_PAIR
+
+    def _clocks(self, loop: asyncio.AbstractEventLoop) -> tuple[float, float]:
+        """The loop clock and the wall clock at a call's start; a wall clock step is told."""
+        if self._virtual:  # simulated: the wall clock advances with virtual time
+            now = loop.time()
+            return now, self.wall_t0 + (now - self.t0)
+        now, wall, tight = self._pair(loop)
+        if not tight:  # this pair cannot tell a step from a preemption: no verdict
+            return now, wall
+        offset = wall - now
         if abs(offset - self._offset) > CLOCK_STEP:
             # Told, not hidden: the record shows the wall clock as it really reads.
             step, self._offset = offset - self._offset, offset
             self._steps += 1
-            self._emit(ClockStep(t=loop_time - self.t0, step=step, wall_time=wall))
-        return wall
+            self._emit(ClockStep(t=now - self.t0, step=step, wall_time=wall))
+        return now, wall
 
-    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> list[Callable[[], None]]:
-        """SIGINT and SIGTERM end the run; a second one exits at once.
+    # -- signals (the handlers are signals.RunSignals, installed by run() below) -----------------
+    def add_abort(self, abort: Callable[[], Any]) -> None:
+        """Call ``abort`` just before an exit that skips all cleanup (a second Ctrl-C)."""
+        self._aborts.append(abort)
 
-        Python-level handlers, not loop.add_signal_handler: those only run when the loop gets
-        control back, so a callback blocking the loop would swallow a second Ctrl-C and a
-        first one could lose to a run that ends meanwhile. These run as soon as the signal
-        comes (even inside time.sleep), note it, and wake the loop.
-        """
-        removers: list[Callable[[], None]] = []
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous = signal.getsignal(sig)
-            if previous is signal.SIG_IGN:
-                continue  # started in the background with the signal ignored: keep ignoring it
-            try:
-                signal.signal(sig, self._on_signal)
-            except (ValueError, OSError):  # not the main thread
-                continue
-            removers.append(lambda s=sig, p=previous: signal.signal(s, p))
-        return removers
+    def aborts(self) -> list[Callable[[], Any]]:
+        """What a second signal does before it exits: the run's aborts, then the children."""
+        return [*self._aborts, CHILDREN.kill_all]
 
-    def _on_signal(self, signum: int, _frame: Any) -> None:
-        reason = "interrupted" if signum == signal.SIGINT else "terminated"
-        if self._signal_reason is not None:  # the second: exit now, but leave no child behind
-            for hook in ABORT_HOOKS:
-                with contextlib.suppress(Exception):
-                    hook()
-            os._exit(EXIT_INTERRUPTED if reason == "interrupted" else EXIT_TERMINATED)
-        self._signal_reason = reason
+    def on_signal(self, signum: int) -> None:
+        """(a signal handler: any moment, even inside a blocking callback) End the run as soon
+        as the loop can: no call fires from now on."""
+        if self._end_decided:
+            return  # the end record is decided: it and the exit status stand
+        self._signum = signum
+        self._signal_reason = signals.reason_of(signum)
         loop = self._loop
         if loop is not None:
-            loop.call_soon_threadsafe(self._end_by_signal)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._end_by_signal)
 
     def _end_by_signal(self) -> None:
         reason = self._signal_reason
@@ -788,5 +804,14 @@ def run(
     engine = Engine(schedule, sink, registry=registry, options=options, wall_clock=wall_clock)
     if on_engine is not None:
         on_engine(engine)
-    with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(engine.run())
+    if not options.handle_signals:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            return runner.run(engine.run())
+    # The handlers stay until the end record is written and the loop is closed: a signal
+    # meanwhile is this run's end reason, or (once that is decided) absorbed, never the
+    # default death after an end record saying "done".
+    with signals.RunSignals(engine.on_signal, engine.aborts):
+        with asyncio.Runner(loop_factory=factory) as runner:
+            end = runner.run(engine.run())
+        signals.run_ended()
+    return end

@@ -2,9 +2,41 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import NamedTuple
 
 from .safe import escape
+
+
+class ExitCode(IntEnum):
+    """Every exit status timerctl gives (SPEC §5), named once; sysexits(3) where it has one.
+
+    A death by signal N is 128 + N, as a shell reports it: a run ended by a signal exits with
+    the status the signal's default action would have given, after ending cleanly.
+    """
+
+    OK = 0
+    CALLBACK_FAILED = 1  # a callback raised, or an exec failed or timed out
+    USAGE = 2  # a usage error or an invalid schedule: nothing ran
+    SOFTWARE = 70  # EX_SOFTWARE: an internal error (a bug)
+    IOERR = 74  # EX_IOERR: stdout cannot be written (a full disk)
+    HANGUP = 129  # SIGHUP: the terminal went away
+    INTERRUPTED = 130  # SIGINT: Ctrl-C
+    QUIT = 131  # SIGQUIT
+    USR1 = 138  # SIGUSR1
+    USR2 = 140  # SIGUSR2
+    PIPE = 141  # stdout closed (SIGPIPE's status): ends quietly
+    ALARM = 142  # SIGALRM
+    TERMINATED = 143  # SIGTERM
+
+    @classmethod
+    def for_signal(cls, signum: int) -> int:
+        """The status of a run ended by signal ``signum``: 128 + N."""
+        code = 128 + int(signum)
+        try:
+            return cls(code)
+        except ValueError:
+            return code
 
 
 class Problem(NamedTuple):
@@ -31,7 +63,7 @@ class Problem(NamedTuple):
 class TimerctlError(Exception):
     """Base of every error timerctl reports to a user (never shown as a traceback)."""
 
-    exit_code = 2
+    exit_code: int = ExitCode.USAGE
 
 
 class ScheduleError(TimerctlError):
@@ -55,10 +87,10 @@ class LoopUnavailable(TimerctlError):
 class OutputError(TimerctlError):
     """stdout cannot be written (a full disk): said on stderr, with sysexits' EX_IOERR."""
 
-    exit_code = 74
+    exit_code = ExitCode.IOERR
 
 
 class OutputClosed(TimerctlError):
     """The reader of our output went away (``| head -1``): end quietly, like any pipeline tool."""
 
-    exit_code = 141
+    exit_code = ExitCode.PIPE

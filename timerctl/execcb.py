@@ -22,17 +22,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .children import CHILDREN
 from .clock import VirtualClockLoop, hold_clock
-from .context import ABORT_HOOKS
 from .registry import callback
 
 #: stdout kept as the result; the rest is read and dropped so the child never blocks on a full pipe
 STDOUT_LIMIT = 64 * 1024
 #: how long a group gets between SIGTERM and SIGKILL
 GRACE = 0.5
-
-#: process groups of running children, for an emergency stop (see ``kill_running``)
-_RUNNING: set[int] = set()
 
 
 class ExecFailed(Exception):
@@ -91,18 +88,12 @@ def check(args: Any, kwargs: dict[str, Any]) -> str | None:
     return None
 
 
-def kill_running() -> int:  # registered in ABORT_HOOKS below
+def kill_running() -> int:
     """SIGKILL the group of every running ``exec`` child now; returns how many.
 
     For an exit that skips cleanup (``os._exit`` on a second Ctrl-C): no child outlives us.
     """
-    groups = list(_RUNNING)
-    for pgid in groups:
-        _signal_group(pgid, signal.SIGKILL)
-    return len(groups)
-
-
-ABORT_HOOKS.append(kill_running)
+    return CHILDREN.kill_all()
 
 
 # -- validation ------------------------------------------------------------------------------------
@@ -252,8 +243,9 @@ async def _run(
     # Spawned here rather than by loop.subprocess_exec: that one starts the child, then connects
     # its pipes over a few loop turns without telling us the pid. A cancel in that window left
     # asyncio waiting for the pipes to close, which the group (a grandchild) could keep open for
-    # ever, and kill_running could not see the group. Here the pid is known, and the group
+    # ever, and the second Ctrl-C could not see the group. Here the pid is known, and the group
     # registered, before the first await: every way out of this call ends the group.
+    CHILDREN.start_watchdog()  # before the first child: whatever kills us, it ends them
     try:
         proc = subprocess.Popen(
             argv,
@@ -267,7 +259,7 @@ async def _run(
     except OSError as exc:
         raise ExecFailed(_spawn_error(exc, argv[0], cwd), argv=argv) from None
     pgid = proc.pid
-    _RUNNING.add(pgid)
+    CHILDREN.add(pgid)
     child = _Child(loop)
     release = hold_clock(loop)  # a virtual clock waits for the child: it takes no virtual time
     unread = {1: proc.stdout, 2: proc.stderr}  # pipes not yet handed to the loop
@@ -311,7 +303,7 @@ async def _run(
                 await _wait_real(child.exited, 1.0)  # the reaper thread ends with the leader
         finally:
             release()
-            _RUNNING.discard(pgid)
+            CHILDREN.discard(pgid)
             for pipe in reading:
                 pipe.close()  # our end of the pipes: a straggler cannot hold us
             for file in unread.values():

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from .errors import Problem, ScheduleError
+from .errors import ExitCode, Problem, ScheduleError
 from .events import Backlog, CallRecord, Cancelled, ClockStep, End, ErrorInfo, Event, Start
 
 
@@ -196,4 +196,5 @@ class EndBuilder:
         return End(reason="unfinished", calls=self.calls, failed=self.failed,
                    cancelled=self.cancelled, late_p50=p50, late_p99=p99,
                    late_max=self.late.maximum, duration=self.duration,
-                   exit_code=1 if self.failed else 0, late_p90=p90, early=self.late.early)
+                   exit_code=int(ExitCode.CALLBACK_FAILED if self.failed else ExitCode.OK),
+                   late_p90=p90, early=self.late.early)

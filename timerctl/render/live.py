@@ -38,7 +38,6 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from ..context import ABORT_HOOKS
 from ..errors import OutputClosed, OutputError
 from ..events import CallRecord, End, Event, Start
 from . import RenderOptions, is_terminal
@@ -432,7 +431,6 @@ class LiveRenderer:
         self._aborted = False
         self._display: _Process | _InProcess = (_display_for(stream, options)
                                                 or _InProcess(stream, options))
-        ABORT_HOOKS.append(self._abort)
         atexit.register(self.close)
 
     def bind_status(self, status: Callable[[], Any]) -> None:
@@ -499,7 +497,7 @@ class LiveRenderer:
                 self._feed_once(final=True)
             error = self._gone or self._display.finish()
         except BaseException:  # a second Ctrl-C while the end is drawn: stop at once
-            self._abort()
+            self.abort()
             raise
         finally:
             self._release()
@@ -555,8 +553,9 @@ class LiveRenderer:
             self._gone = OutputError(f"cannot draw: {exc}")
 
     # -- leaving
-    def _abort(self) -> None:
-        """(an ABORT_HOOK: a second Ctrl-C, just before the process exits) Stop the display."""
+    def abort(self) -> None:
+        """Stop the display now: a second Ctrl-C, just before the process exits (the CLI
+        hands this to the run as one of its aborts)."""
         self._aborted = True
         self._display.abort()
 
@@ -573,8 +572,6 @@ class LiveRenderer:
     def _release(self) -> None:
         self._released = True
         self._restore_stderr()
-        with contextlib.suppress(ValueError):
-            ABORT_HOOKS.remove(self._abort)
         atexit.unregister(self.close)
 
     def _restore_stderr(self) -> None:

@@ -1,0 +1,143 @@
+"""Which signals end a run, and the handlers that end it cleanly (SPEC §5).
+
+Three phases, one handler each:
+
+- **before the run** (``install_early``, the first thing the console script does): a signal
+  raises ``Signalled`` (a KeyboardInterrupt), which the CLI ends on with one line and 128 + N.
+  A Ctrl-C while click imports, or a SIGTERM while a big schedule loads, is a quiet exit.
+- **during the run** (``RunSignals``): the first signal is handed to the engine, which stops
+  firing calls, cancels what is pending and ends the children; a second one exits at once,
+  after the run's ``aborts`` (kill the children, stop the display).
+- **after the run's end is decided** (``run_ended``): its end record and exit status stand; a
+  first signal is absorbed (the process is about to exit with that status), a second exits at
+  once. So the exit status always agrees with the ``end`` record.
+
+Python-level handlers, not ``loop.add_signal_handler``: those only run when the loop gets
+control back, so a callback blocking the loop would swallow a second Ctrl-C, and a first one
+could lose to a run that ends meanwhile. These run as soon as the signal comes (even inside
+``time.sleep``).
+
+A signal the process was started with ignored stays ignored: ``timerctl run s.toml &`` in a
+script (SIGINT), ``nohup timerctl ...`` (SIGHUP).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Callable, Iterable
+from types import FrameType
+from typing import Any
+
+from .errors import ExitCode
+
+#: every signal whose default action would kill us and leave the children running: each ends
+#: the run cleanly instead. SIGINT is "interrupted"; the others "terminated" (the exit status
+#: says which: 128 + N). SIGQUIT does not dump core, SIGUSR1/2 and SIGALRM are not ignored:
+#: nothing in timerctl uses them, and dying silently with the children left behind helps nobody.
+ENDING: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name) for name in
+    ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
+    if hasattr(signal, name)
+)
+
+
+def reason_of(signum: int) -> str:
+    """The ``end`` record's reason for a run ended by ``signum``."""
+    return "interrupted" if signum == signal.SIGINT else "terminated"
+
+
+def exit_code_of(signum: int) -> int:
+    return ExitCode.for_signal(signum)
+
+
+class Signalled(KeyboardInterrupt):
+    """A signal that came before a run could handle it: unwinds like Ctrl-C, to a quiet exit."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code_of(self.signum)
+
+    @property
+    def reason(self) -> str:
+        return reason_of(self.signum)
+
+
+def code_of(exc: KeyboardInterrupt) -> tuple[int, str]:
+    """(exit status, reason) of an interruption: a plain KeyboardInterrupt is a SIGINT."""
+    if isinstance(exc, Signalled):
+        return exc.exit_code, exc.reason
+    return ExitCode.INTERRUPTED, "interrupted"
+
+
+#: set by ``run_ended``: the run's end record and exit status are decided
+_ended = False
+_absorbed = False
+
+
+def _early(signum: int, _frame: FrameType | None) -> None:
+    global _absorbed
+    if _ended:  # the run ended: its status stands; a second signal is impatience
+        if _absorbed:
+            os._exit(exit_code_of(signum))
+        _absorbed = True
+        return
+    raise Signalled(signum)
+
+
+def install_early() -> None:
+    """Until a run takes over, a signal unwinds to a one-line exit (main thread only)."""
+    for sig in ENDING:
+        with contextlib.suppress(ValueError, OSError):  # not the main thread
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                signal.signal(sig, _early)
+
+
+def run_ended() -> None:
+    """The run's end is decided: from now on a first signal is absorbed (see module doc)."""
+    global _ended
+    _ended = True
+
+
+class RunSignals:
+    """The handlers of a run: ``on_signal(signum)`` for the first signal, ``aborts`` and an
+    immediate exit for the second. A context manager; leaving it restores what was there."""
+
+    def __init__(self, on_signal: Callable[[int], None],
+                 aborts: Callable[[], Iterable[Callable[[], Any]]]) -> None:
+        self._on_signal = on_signal
+        self._aborts = aborts
+        self._count = 0
+        self._previous: list[tuple[int, Any]] = []
+
+    def __enter__(self) -> RunSignals:
+        for sig in ENDING:
+            try:
+                previous = signal.getsignal(sig)
+                if previous is signal.SIG_IGN:
+                    continue  # started with it ignored: keep ignoring it
+                signal.signal(sig, self._handle)
+            except (ValueError, OSError):  # not the main thread: the caller's business
+                continue
+            self._previous.append((sig, previous))
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for sig, previous in self._previous:
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
+        self._previous.clear()
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        self._count += 1
+        if self._count > 1:  # the second: exit now, but leave no child behind
+            for abort in self._aborts():
+                with contextlib.suppress(Exception):
+                    abort()
+            os._exit(exit_code_of(signum))
+        self._on_signal(signum)
