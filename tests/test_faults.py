@@ -1380,3 +1380,144 @@ def test_any_command_onto_a_full_disk_says_so(here: Path, args: str) -> None:
                               stdout=full, stderr=subprocess.PIPE, text=True, timeout=20)
     assert proc.returncode == 74
     assert proc.stderr == "timerctl: cannot write to stdout: No space left on device\n"
+
+
+# -- every ending signal, our own death, and the moment the run ends (issue 15) ------------------
+
+#: an exec whose shell leads its group and starts a grandchild: both must go
+GRANDCHILD = """\
+    [[call]]
+    name = "child"
+    soon = true
+    callback = "exec"
+    args = ["sh", "-c", "echo $$ > {pidfile}; sleep 30 & sleep 30"]
+
+    [[call]]
+    name = "far"
+    later = 30
+    callback = "echo"
+"""
+
+ENDING = [(signal.SIGHUP, 129, "terminated"), (signal.SIGQUIT, 131, "terminated"),
+          (signal.SIGUSR1, 138, "terminated"), (signal.SIGUSR2, 140, "terminated"),
+          (signal.SIGALRM, 142, "terminated"), (signal.SIGTERM, 143, "terminated"),
+          (signal.SIGINT, 130, "interrupted")]
+
+
+@pytest.mark.parametrize(("sig", "code", "reason"), ENDING,
+                         ids=[s.name for s, _, _ in ENDING])
+def test_every_ending_signal_ends_the_run_and_its_process_groups(
+    here: Path, spawn: Callable[..., Child], sig: int, code: int, reason: str
+) -> None:
+    """SIGHUP (the terminal closed), SIGQUIT, SIGUSR1/2, SIGALRM: each left the exec child and
+    its grandchild running (41 s more); now each ends the run like SIGTERM, exit 128 + N."""
+    pidfile = here / "pid"
+    write(here, "s.toml", GRANDCHILD.format(pidfile=pidfile))
+    child = spawn("run", "s.toml", "--format", "jsonl")
+    pgid = read_pid(pidfile)
+    child.interrupt(sig)
+    exit_code, records, stderr = child.finish()
+    assert exit_code == code
+    assert TRACEBACK not in stderr
+    assert group_gone(pgid, within=1.0), f"left behind: {group_members(pgid)}"
+    end = assert_complete(records)
+    assert end["reason"] == reason and end["exit_code"] == code
+    assert by_entry(records)["child"]["cancelled"] is True
+
+
+def test_children_do_not_outlive_a_killed_timerctl(here: Path, spawn: Callable[..., Child]) -> None:
+    """SIGKILL cannot be handled: the watchdog ends the groups when timerctl is gone."""
+    pidfile = here / "pid"
+    write(here, "s.toml", GRANDCHILD.format(pidfile=pidfile))
+    child = spawn("run", "s.toml", "--format", "jsonl")
+    pgid = read_pid(pidfile)
+    assert group_members(pgid), "the child should be running"
+    os.kill(child.proc.pid, signal.SIGKILL)
+    child.wait()
+    assert group_gone(pgid, within=3.0), f"left behind: {group_members(pgid)}"
+
+
+def test_a_run_started_under_nohup_keeps_ignoring_sighup(
+    here: Path, spawn: Callable[..., Child]
+) -> None:
+    write(here, "s.toml", """\
+        [[call]]
+        name = "tick"
+        soon = true
+        every = 0.05
+        count = 6
+        callback = "echo"
+    """)
+    child = spawn("run", "s.toml", "--format", "jsonl",
+                  preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    child.wait_for(lambda o: o["event"] == "call" and o["n"] == 2)
+    child.interrupt(signal.SIGHUP)
+    exit_code, records, _ = child.finish()
+    assert exit_code == 0 and assert_complete(records)["calls"] == 6
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("after", ["call", "end"])
+def test_a_signal_as_the_run_ends_agrees_with_the_end_record(here: Path, sig: int,
+                                                             after: str) -> None:
+    """Sent as the last record (or the end record) comes out: the process used to die of the
+    signal after an end record saying done/0, or print "Exception ignored ... KeyboardInterrupt".
+    Whatever the moment, the exit status is the end record's."""
+    write(here, "s.toml", '[[call]]\nsoon = true\ncallback = "echo"\nargs = ["last"]\n')
+    for _ in range(6):
+        proc = subprocess.Popen([TIMERCTL, "run", "s.toml", "--format", "jsonl"], cwd=here,
+                                env=env_for(here), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stderr is not None
+        lines = []
+        while line := proc.stdout.readline():
+            lines.append(line)
+            if json.loads(line)["event"] == after:
+                proc.send_signal(sig)
+                break
+        lines.append(proc.stdout.read())  # what the reader above buffered, and the rest
+        err = proc.stderr.read()
+        proc.wait(timeout=10)
+        records = jsonl("".join(lines))
+        assert TRACEBACK not in err and "Exception ignored" not in err, err
+        end = assert_complete(records)
+        assert proc.returncode == end["exit_code"], (proc.returncode, end)
+        if after == "end":
+            assert end["reason"] == "done"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_signal_during_start_up_is_one_line_never_a_traceback(here: Path, sig: int) -> None:
+    """While Python imports click and the rest (the first ~50-150 ms): a quiet 128 + N."""
+    write(here, "s.toml", TICKING)
+    code = 128 + sig
+    for delay in (0.015, 0.03, 0.045, 0.06, 0.08, 0.1, 0.12, 0.15):
+        proc = subprocess.Popen([TIMERCTL, "run", "s.toml", "--format", "jsonl"], cwd=here,
+                                env=env_for(here), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)  # not synchronisation: a sample of moments during start-up
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=10)
+        if proc.returncode == -sig or "init_import_site" in err:
+            continue  # Python's own start-up (site, .pth files), before any timerctl code
+        assert TRACEBACK not in err and "Exception ignored" not in err, (delay, err)
+        assert proc.returncode == code, (delay, proc.returncode, err)
+        if out:  # the run had started: its end says so
+            assert assert_complete(jsonl(out))["exit_code"] == code
+
+
+def test_sigterm_while_the_schedule_loads_is_said(here: Path) -> None:
+    proc = subprocess.Popen([TIMERCTL, "run", "-"], cwd=here, env=env_for(here),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_blocked_reading(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143
+    assert out == b"" and err == b"timerctl: terminated\n"

@@ -7,6 +7,7 @@ for the interpreter). Nothing is imported before it is gone.
 """
 
 import os
+import signal
 import sys
 
 
@@ -22,14 +23,32 @@ def _drop_cwd() -> None:
         del sys.path[0]
 
 
+def _first(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signum)  # signals.code_of reads the number
+
+
 def main() -> None:
     """The console script (and ``python -m``): signals are handled from the first moment, before
-    click and the rest are imported (a Ctrl-C meanwhile was a traceback), then the CLI runs."""
-    from timerctl.signals import install_early
+    click and the rest are imported (a Ctrl-C meanwhile was a traceback), then the CLI runs.
 
-    install_early()
-    from timerctl.cli import main as cli_main
+    Until ``timerctl.signals`` is imported, a bare handler for its ENDING signals (by name: the
+    module is what this must not wait for) turns them into a KeyboardInterrupt.
+    """
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, _first)
+    try:
+        from timerctl.signals import install_early
 
+        install_early()
+        from timerctl.cli import main as cli_main
+    except KeyboardInterrupt as exc:  # while click and the rest were imported
+        from timerctl.signals import code_of
+
+        code, reason = code_of(exc)
+        sys.stderr.write(f"timerctl: {reason}\n")
+        sys.exit(code)
     cli_main()
 
 

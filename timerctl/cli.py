@@ -788,4 +788,7 @@ def main() -> None:
         sys.stderr.flush()
     except (OSError, ValueError):
         _quiet_stderr()  # a closed stderr must not change the exit status
+    from .signals import hold_for_exit
+
+    hold_for_exit()  # a signal now must not change what the end record said
     sys.exit(code)

@@ -72,6 +72,8 @@ def code_of(exc: KeyboardInterrupt) -> tuple[int, str]:
     """(exit status, reason) of an interruption: a plain KeyboardInterrupt is a SIGINT."""
     if isinstance(exc, Signalled):
         return exc.exit_code, exc.reason
+    if len(exc.args) == 1 and type(exc.args[0]) is int and exc.args[0] in ENDING:
+        return exit_code_of(exc.args[0]), reason_of(exc.args[0])  # __main__'s first handler
     return ExitCode.INTERRUPTED, "interrupted"
 
 
@@ -102,6 +104,19 @@ def run_ended() -> None:
     """The run's end is decided: from now on a first signal is absorbed (see module doc)."""
     global _ended
     _ended = True
+
+
+def hold_for_exit() -> None:
+    """Block the ending signals until the process is gone, once a run's end is decided.
+
+    Python's finalization puts every handler back to SIG_DFL: a signal in those last
+    milliseconds killed the process after an end record saying done/0. Blocked, it is never
+    delivered, and the exit status stays the end record's. Only after a run: otherwise the
+    default death is as good an answer as any.
+    """
+    if _ended:
+        with contextlib.suppress(ValueError, OSError, AttributeError):
+            signal.pthread_sigmask(signal.SIG_BLOCK, ENDING)
 
 
 class RunSignals:
