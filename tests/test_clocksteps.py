@@ -61,3 +61,36 @@ def test_a_steady_wall_clock_reports_nothing() -> None:
     events = run_with_wall(lambda: time.monotonic() + base)
     assert not [e for e in events if isinstance(e, ClockStep)]
     assert events[-1].clock_steps == 0
+
+
+def test_a_preemption_between_the_two_clock_reads_is_not_a_step() -> None:
+    """Under CPU load the thread can be preempted between reading the loop clock and the wall
+    clock: the pair then looks 5 ms apart, a false step, and the next call a false step back.
+    A pair that took long is read again (issue 15)."""
+    base = time.time() - time.monotonic()
+    calls = {"n": 0}
+
+    def preempted_wall() -> float:
+        calls["n"] += 1
+        if calls["n"] in (3, 6):  # inside a pair of two call records
+            time.sleep(0.005)  # not synchronisation: the preemption itself
+        return time.monotonic() + base
+
+    events = run_with_wall(preempted_wall)
+    assert not [e for e in events if isinstance(e, ClockStep)]
+    assert events[-1].clock_steps == 0
+    assert len([e for e in events if isinstance(e, CallRecord)]) == 4
+
+
+def test_a_real_step_during_a_preempted_read_is_still_told() -> None:
+    base = time.time() - time.monotonic()
+    calls = {"n": 0}
+
+    def wall() -> float:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            time.sleep(0.005)
+        return time.monotonic() + base + (60.0 if calls["n"] >= 3 else 0.0)
+
+    steps = [e for e in run_with_wall(wall) if isinstance(e, ClockStep)]
+    assert len(steps) == 1 and abs(steps[0].step - 60.0) < 0.01
