@@ -172,6 +172,9 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
                      help="Import MODULE to register its callbacks (repeatable)."),
         click.option("--no-summary", is_flag=True, help="Omit the summary at the end."),
+        click.option("--escape-stderr", is_flag=True, envvar="TIMERCTL_ESCAPE_STDERR",
+                     help="Show exec children's stderr with terminal controls escaped "
+                     "(default: passed through verbatim). Also TIMERCTL_ESCAPE_STDERR=1."),
         click.option("--no-progress", is_flag=True,
                      help="No live footer (it is shown only when stdout and stderr are a "
                      "terminal)."),
@@ -252,6 +255,7 @@ def execute(
     html: str | None,
     on_backlog: str = "block",
     backlog_limit: int | None = None,
+    escape_stderr: bool = False,
     lesson: str = "",
     screen: Callable[[IO[str]], Callable[[Event], None]] | None = None,
 ) -> int:
@@ -319,6 +323,7 @@ def execute(
             handle_signals=True,
             loop_impl=loop_impl or schedule.run.loop.value,
             precision=precision,
+            escape_stderr=escape_stderr,
         ), virtual=clock == "virtual")
     finally:
         sys.stdout = real_stdout

@@ -23,6 +23,10 @@ class RunControl(Protocol):
     def time(self) -> float:
         """The loop clock."""
 
+    @property
+    def escape_stderr(self) -> bool:
+        """Whether ``exec`` children's stderr is shown escaped (``--escape-stderr``)."""
+
 
 CURRENT: contextvars.ContextVar[RunControl] = contextvars.ContextVar("timerctl_run")
 

@@ -13,6 +13,7 @@ import contextvars
 import gc
 import inspect
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ class RunOptions:
     handle_signals: bool = False  # only the CLI's main thread should take signals (signals.py)
     loop_impl: str = "asyncio"
     precision: str = "normal"  # for the real asyncio loop: "normal" | "high"
+    escape_stderr: bool = False  # exec children's stderr shown escaped (safe.escape)
 
 
 class _Slot:
@@ -208,6 +210,10 @@ class Engine:
                    defer=True)
         self._maybe_done()
         return n
+
+    @property
+    def escape_stderr(self) -> bool:
+        return self.options.escape_stderr
 
     def block(self, seconds: float) -> None:
         seconds /= self.options.speed

@@ -24,6 +24,7 @@ from typing import Any
 
 from .children import CHILDREN
 from .clock import VirtualClockLoop, hold_clock
+from .context import current_run
 from .registry import callback
 
 #: stdout kept as the result; the rest is read and dropped so the child never blocks on a full pipe
@@ -146,7 +147,7 @@ class _Child:
         self.stdout = bytearray()
         self.stdout_total = 0
         self._open_pipes = {1, 2}
-        self._stderr = _StderrForwarder()
+        self._stderr = _StderrForwarder(escape=_escaping())
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         if fd == 1:
@@ -189,6 +190,14 @@ class _Child:
         return text, False
 
 
+def _escaping() -> bool:
+    """Whether the run this exec belongs to shows children's stderr escaped."""
+    try:
+        return bool(current_run().escape_stderr)
+    except (RuntimeError, AttributeError):  # outside a run (a test, a library caller)
+        return False
+
+
 class _Pipe(asyncio.Protocol):
     """One of the child's output pipes (1 stdout, 2 stderr), read by the loop for the _Child."""
 
@@ -204,10 +213,23 @@ class _Pipe(asyncio.Protocol):
 
 
 class _StderrForwarder:
-    """The child's stderr, written through to ours as it arrives (never buffered whole)."""
+    """The child's stderr, written through to ours as it arrives (never buffered whole).
 
-    def __init__(self) -> None:
+    Verbatim by default (a child's colours and progress bars work); with ``escape``
+    (``--escape-stderr``) as text whose terminal controls are shown escaped (``safe.escape``),
+    line by line, for commands whose output you do not trust.
+    """
+
+    def __init__(self, escape: bool = False) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._escape = escape
+
+    def _text(self, text: str) -> str:
+        if not self._escape:
+            return text
+        from .safe import escape
+
+        return "\n".join(escape(part) for part in text.split("\n"))
 
     def write(self, data: bytes) -> None:
         # Looked up each time: a renderer (rich's live display) may have replaced sys.stderr.
@@ -216,12 +238,12 @@ class _StderrForwarder:
             return
         try:
             buffer = getattr(stream, "buffer", None)
-            if buffer is not None:  # bytes verbatim, after whatever text is pending
+            if buffer is not None and not self._escape:  # bytes verbatim, after pending text
                 stream.flush()
                 buffer.write(data)
                 buffer.flush()
             else:
-                stream.write(self._decoder.decode(data))
+                stream.write(self._text(self._decoder.decode(data)))
                 stream.flush()
         except (OSError, ValueError):
             pass  # our stderr is gone: the child's diagnostics cannot fail its call
@@ -230,7 +252,7 @@ class _StderrForwarder:
         tail = self._decoder.decode(b"", final=True)
         if tail and sys.stderr is not None:
             try:
-                sys.stderr.write(tail)
+                sys.stderr.write(self._text(tail))
                 sys.stderr.flush()
             except (OSError, ValueError):
                 pass
