@@ -271,3 +271,23 @@ def test_venv_main_as_a_plugin_starts_nothing(tmp_path: Path) -> None:
         proc = timerctl(tmp_path, command, "s.toml")
         assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
+
+
+def test_reading_a_plugin_does_not_stop_a_later_run_from_importing_it(tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    """In one process (a library caller, a test session): check, then run, of one schedule."""
+    from timerctl import engine
+    from timerctl.loader import load
+    from timerctl.registry import REGISTRY  # where a plugin's @callback registers
+
+    here = plugin_folder(tmp_path)
+    write(here, "s.toml", GOOD.format(plugin="noisy_again"))
+    write(here, "noisy_again.py", NOISY)
+    monkeypatch.syspath_prepend(str(here))
+    with REGISTRY.reading_plugins():
+        load(str(here / "s.toml"))
+    assert REGISTRY.import_plugins and imported(here) == []
+    events: list = []
+    end = engine.run(load(str(here / "s.toml")), events.append, virtual=True)
+    assert end.exit_code == 0 and imported(here) == ["IMPORTED_noisy_again"]
+    assert "hello you?" in [getattr(e, "result", None) for e in events]

@@ -6,8 +6,7 @@ script never had that folder on its path; neither does this (Python 3.11's ``-P`
 for the interpreter). Nothing is imported before it is gone.
 """
 
-import os
-import signal
+import os  # os and sys are loaded before any code of ours runs: nothing new is imported
 import sys
 
 
@@ -34,6 +33,8 @@ def main() -> None:
     Until ``timerctl.signals`` is imported, a bare handler for its ENDING signals (by name: the
     module is what this must not wait for) turns them into a KeyboardInterrupt.
     """
+    import signal  # here, not above: ``python -m`` has taken the current folder off sys.path
+
     for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"):
         sig = getattr(signal, name, None)
         if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:

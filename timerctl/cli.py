@@ -468,11 +468,12 @@ def load_schedule(path: str, plugins: Iterable[str], *, inspect_only: bool = Fal
     from .load import load
 
     _load_plugins(plugins)
-    if inspect_only:
-        from .registry import REGISTRY
+    if not inspect_only:
+        return load(path)
+    from .registry import REGISTRY
 
-        REGISTRY.import_plugins = False
-    return load(path)
+    with REGISTRY.reading_plugins():
+        return load(path)
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -516,11 +517,11 @@ def check(schedules: tuple[str, ...], plugins: tuple[str, ...]) -> int:
     from .registry import REGISTRY
 
     _load_plugins(plugins)
-    REGISTRY.import_plugins = False  # what a schedule names is read, not run (SPEC §6)
     worst = ExitCode.OK
     for path in schedules:
         try:
-            loaded = load(path)
+            with REGISTRY.reading_plugins():  # what a schedule names is read, not run (SPEC §6)
+                loaded = load(path)
         except ScheduleError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)

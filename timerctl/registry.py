@@ -7,11 +7,12 @@ packages' ``timerctl.callbacks`` entry points.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,9 +97,10 @@ class Registry:
         self._loaded_modules: set[str] = set()
         self._entry_points_loaded = False
         self._importing: str | None = None
-        #: False for check and plan: a plugin a schedule names is read, not imported
-        #: (``plugin_source``); the user's own ``--plugin`` is imported before this is set
+        #: False while check and plan load a schedule (``reading_plugins``): a plugin it names
+        #: is read, not imported (``plugin_source``)
         self.import_plugins = True
+        self._read_modules: set[str] = set()  # read, not imported: a run still imports them
 
     # registration -------------------------------------------------------------------------
     def register(
@@ -158,8 +160,9 @@ class Registry:
         if not isinstance(module, str) or not module.strip():
             raise PluginError("a plugin must be a module name")
         if not self.import_plugins and module not in sys.modules:
-            self._read_plugin(module)
-            self._loaded_modules.add(module)
+            if module not in self._read_modules:
+                self._read_plugin(module)
+                self._read_modules.add(module)
             return
         previous, self._importing = self._importing, f"plugin {module}"
         try:
@@ -175,6 +178,15 @@ class Registry:
         finally:
             self._importing = previous
         self._loaded_modules.add(module)
+
+    @contextlib.contextmanager
+    def reading_plugins(self) -> Iterator[None]:
+        """Within: the plugins a schedule names are read, not imported (check, plan)."""
+        previous, self.import_plugins = self.import_plugins, False
+        try:
+            yield
+        finally:
+            self.import_plugins = previous
 
     def _read_plugin(self, module: str) -> None:
         """Register a plugin's callbacks from its source, without running any of it."""
