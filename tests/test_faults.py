@@ -1428,13 +1428,20 @@ def test_every_ending_signal_ends_the_run_and_its_process_groups(
 def test_children_do_not_outlive_a_killed_timerctl(here: Path, spawn: Callable[..., Child]) -> None:
     """SIGKILL cannot be handled: the watchdog ends the groups when timerctl is gone."""
     pidfile = here / "pid"
-    write(here, "s.toml", GRANDCHILD.format(pidfile=pidfile))
+    write(here, "s.toml", GRANDCHILD.format(pidfile=pidfile) + """
+    [[call]]
+    name = "after"
+    later = 0.1
+    callback = "echo"
+    """)
     child = spawn("run", "s.toml", "--format", "jsonl")
     pgid = read_pid(pidfile)
+    # a record after the spawn: the loop has moved on, so the group has been handed over
+    child.wait_for(lambda o: o["event"] == "call" and o["entry"] == "after")
     assert group_members(pgid), "the child should be running"
     os.kill(child.proc.pid, signal.SIGKILL)
     child.wait()
-    assert group_gone(pgid, within=3.0), f"left behind: {group_members(pgid)}"
+    assert group_gone(pgid, within=5.0), f"left behind: {group_members(pgid)}"
 
 
 def test_a_run_started_under_nohup_keeps_ignoring_sighup(
