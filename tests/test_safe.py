@@ -191,13 +191,21 @@ args = ["sh", "-c", "printf 'a\\\\033]0;pwn\\\\007b\\\\302\\\\233x\\\\nline2\\\\
 """
 
 
-@pytest.mark.parametrize(("flag", "env"), [(["--escape-stderr"], {}),
-                                           ([], {"TIMERCTL_ESCAPE_STDERR": "1"})])
-def test_exec_stderr_can_be_shown_escaped(tmp_path: Path, flag: list[str],
-                                          env: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("flag", "env"), [(["--escape-stderr"], {}), ([], {"TIMERCTL_ESCAPE_STDERR": "1"})]
+)
+def test_exec_stderr_can_be_shown_escaped(
+    tmp_path: Path, flag: list[str], env: dict[str, str]
+) -> None:
     (tmp_path / "s.toml").write_text(EXEC_STDERR)
-    proc = subprocess.run([TIMERCTL, "run", "s.toml", "--format", "jsonl", *flag], cwd=tmp_path,
-                          env=clean_env(**env), capture_output=True, text=True, timeout=20)
+    proc = subprocess.run(
+        [TIMERCTL, "run", "s.toml", "--format", "jsonl", *flag],
+        cwd=tmp_path,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "a\\u001b]0;pwn\\u0007b\\u009bx\nline2\n"
 
@@ -205,6 +213,12 @@ def test_exec_stderr_can_be_shown_escaped(tmp_path: Path, flag: list[str],
 def test_exec_stderr_is_verbatim_by_default(tmp_path: Path) -> None:
     """A child's colours and progress bars still work: escaping is asked for."""
     (tmp_path / "s.toml").write_text(EXEC_STDERR)
-    proc = subprocess.run([TIMERCTL, "run", "s.toml", "--format", "jsonl"], cwd=tmp_path,
-                          env=clean_env(), capture_output=True, text=True, timeout=20)
+    proc = subprocess.run(
+        [TIMERCTL, "run", "s.toml", "--format", "jsonl"],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     assert proc.stderr == "a\x1b]0;pwn\x07b\x9bx\nline2\n"

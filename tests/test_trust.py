@@ -273,8 +273,9 @@ def test_venv_main_as_a_plugin_starts_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
 
 
-def test_reading_a_plugin_does_not_stop_a_later_run_from_importing_it(tmp_path: Path,
-                                                                     monkeypatch) -> None:
+def test_reading_a_plugin_does_not_stop_a_later_run_from_importing_it(
+    tmp_path: Path, monkeypatch
+) -> None:
     """In one process (a library caller, a test session): check, then run, of one schedule."""
     from timerctl import engine
     from timerctl.loader import load

@@ -107,9 +107,13 @@ class Children:
             try:
                 # -I -S: no site, no environment, no current folder: starts in ~10 ms
                 self._watchdog = subprocess.Popen(
-                    [sys.executable, "-I", "-S", "-c", _WATCHDOG], stdin=subprocess.PIPE,
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
-                    start_new_session=True)
+                    [sys.executable, "-I", "-S", "-c", _WATCHDOG],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    close_fds=True,
+                    start_new_session=True,
+                )
             except OSError:
                 return  # no watchdog: the handled ways out still end every group
             assert self._watchdog.stdin is not None

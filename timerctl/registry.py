@@ -197,8 +197,12 @@ class Registry:
             return
         filename, source = found
         for cb in find_callbacks(source, filename):
-            self.register(stand_in(module, cb), cb.name, origin=f"plugin {module} (read)",
-                          entry_params=cb.entry_params)
+            self.register(
+                stand_in(module, cb),
+                cb.name,
+                origin=f"plugin {module} (read)",
+                entry_params=cb.entry_params,
+            )
 
     def load_entry_points(self) -> None:
         """Register the callbacks of installed packages (group ``timerctl.callbacks``)."""

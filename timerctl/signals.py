@@ -37,8 +37,8 @@ from .errors import ExitCode
 #: says which: 128 + N). SIGQUIT does not dump core, SIGUSR1/2 and SIGALRM are not ignored:
 #: nothing in timerctl uses them, and dying silently with the children left behind helps nobody.
 ENDING: tuple[signal.Signals, ...] = tuple(
-    getattr(signal, name) for name in
-    ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
     if hasattr(signal, name)
 )
 
@@ -123,8 +123,9 @@ class RunSignals:
     """The handlers of a run: ``on_signal(signum)`` for the first signal, ``aborts`` and an
     immediate exit for the second. A context manager; leaving it restores what was there."""
 
-    def __init__(self, on_signal: Callable[[int], None],
-                 aborts: Callable[[], Iterable[Callable[[], Any]]]) -> None:
+    def __init__(
+        self, on_signal: Callable[[int], None], aborts: Callable[[], Iterable[Callable[[], Any]]]
+    ) -> None:
         self._on_signal = on_signal
         self._aborts = aborts
         self._count = 0
