@@ -1528,3 +1528,41 @@ def test_sigterm_while_the_schedule_loads_is_said(here: Path) -> None:
             proc.wait()
     assert proc.returncode == 143
     assert out == b"" and err == b"timerctl: terminated\n"
+
+
+#: a signal that arrives while Python runs a weakref callback (the import system has them): the
+#: handler's exception is "ignored" there, and the signal was lost (the run went on for ever)
+SWALLOWED = """\
+import os, signal, sys, weakref
+from timerctl import signals
+from timerctl.__main__ import main
+
+signals.install_early()
+
+
+class A:
+    pass
+
+
+a = A()
+r = weakref.ref(a, lambda _: os.kill(os.getpid(), signal.SIGHUP))
+del a
+sys.argv = ["timerctl", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("command", [["run", "s.toml", "--format", "jsonl"], ["check", "s.toml"]])
+def test_a_signal_swallowed_before_the_run_is_still_acted_on(here: Path,
+                                                             command: list[str]) -> None:
+    write(here, "s.toml", TICKING)
+    write(here, "swallow.py", SWALLOWED)
+    proc = subprocess.run([sys.executable, "swallow.py", *command], cwd=here,
+                          env=env_for(here), capture_output=True, text=True, timeout=10)
+    assert proc.returncode == 129
+    assert "Exception ignored" not in proc.stderr and TRACEBACK not in proc.stderr
+    if command[0] == "run":
+        end = assert_complete(jsonl(proc.stdout))
+        assert end["reason"] == "terminated" and end["exit_code"] == 129
+    else:
+        assert proc.stderr == "timerctl: terminated\n"

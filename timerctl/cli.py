@@ -794,7 +794,11 @@ def main() -> None:
         sys.stderr.flush()
     except (OSError, ValueError):
         _quiet_stderr()  # a closed stderr must not change the exit status
-    from .signals import hold_for_exit
+    from .signals import exit_code_of, hold_for_exit, pending, reason_of, run_has_ended
 
+    late = pending()  # a signal before any run whose exception Python swallowed
+    if late is not None and code in (0, None) and not run_has_ended():
+        click.echo(f"timerctl: {reason_of(late)}", err=True)
+        code = exit_code_of(late)
     hold_for_exit()  # a signal now must not change what the end record said
     sys.exit(code)

@@ -726,8 +726,9 @@ class Engine:
         self._aborts.append(abort)
 
     def aborts(self) -> list[Callable[[], Any]]:
-        """What a second signal does before it exits: the run's aborts, then the children."""
-        return [*self._aborts, CHILDREN.kill_all]
+        """What a second signal does before it exits: kill the children first (nothing may
+        outlive us), then the run's own aborts (the display)."""
+        return [CHILDREN.kill_all, *self._aborts]
 
     def on_signal(self, signum: int) -> None:
         """(a signal handler: any moment, even inside a blocking callback) End the run as soon

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
@@ -80,20 +81,37 @@ def code_of(exc: KeyboardInterrupt) -> tuple[int, str]:
 #: set by ``run_ended``: the run's end record and exit status are decided
 _ended = False
 _absorbed = False
+#: the last signal ``_early`` raised for: Python ignores an exception raised where it cannot
+#: propagate (a weakref callback of the import system: "Exception ignored in ..."), so the signal
+#: is also noted, and acted on at the next chance (the run's start, the command's end)
+_pending: int | None = None
 
 
 def _early(signum: int, _frame: FrameType | None) -> None:
-    global _absorbed
+    global _absorbed, _pending
     if _ended:  # the run ended: its status stands; a second signal is impatience
         if _absorbed:
             os._exit(exit_code_of(signum))
         _absorbed = True
         return
+    _pending = signum
     raise Signalled(signum)
+
+
+def pending() -> int | None:
+    """A signal that came before the run and may have been swallowed, or None."""
+    return _pending
+
+
+def _unraisable(unraisable: Any, _previous: Any = sys.unraisablehook) -> None:
+    if isinstance(unraisable.exc_value, Signalled):
+        return  # swallowed where it was raised; noted in _pending, acted on later: no message
+    _previous(unraisable)
 
 
 def install_early() -> None:
     """Until a run takes over, a signal unwinds to a one-line exit (main thread only)."""
+    sys.unraisablehook = _unraisable
     for sig in ENDING:
         with contextlib.suppress(ValueError, OSError):  # not the main thread
             if signal.getsignal(sig) is not signal.SIG_IGN:
@@ -104,6 +122,10 @@ def run_ended() -> None:
     """The run's end is decided: from now on a first signal is absorbed (see module doc)."""
     global _ended
     _ended = True
+
+
+def run_has_ended() -> bool:
+    return _ended
 
 
 def hold_for_exit() -> None:
@@ -141,6 +163,8 @@ class RunSignals:
             except (ValueError, OSError):  # not the main thread: the caller's business
                 continue
             self._previous.append((sig, previous))
+        if _pending is not None:  # came before, and its exception was swallowed: act on it now
+            self._handle(_pending, None)
         return self
 
     def __exit__(self, *_exc: object) -> None:
