@@ -1566,3 +1566,10 @@ def test_a_signal_swallowed_before_the_run_is_still_acted_on(here: Path,
         assert end["reason"] == "terminated" and end["exit_code"] == 129
     else:
         assert proc.stderr == "timerctl: terminated\n"
+
+
+def test_the_first_handler_covers_the_ending_signals() -> None:
+    from timerctl import __main__ as entry
+    from timerctl import signals
+
+    assert tuple(getattr(signal, n) for n in entry.FIRST_HANDLED) == signals.ENDING

@@ -22,6 +22,10 @@ def _drop_cwd() -> None:
         del sys.path[0]
 
 
+#: ``signals.ENDING`` by name (a test keeps them equal)
+FIRST_HANDLED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
+
+
 def _first(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(signum)  # signals.code_of reads the number
 
@@ -33,13 +37,13 @@ def main() -> None:
     Until ``timerctl.signals`` is imported, a bare handler for its ENDING signals (by name: the
     module is what this must not wait for) turns them into a KeyboardInterrupt.
     """
-    import signal  # here, not above: ``python -m`` has taken the current folder off sys.path
-
-    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"):
-        sig = getattr(signal, name, None)
-        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
-            signal.signal(sig, _first)
     try:
+        import signal  # here, not above: ``python -m`` has taken the current folder off sys.path
+
+        for name in FIRST_HANDLED:
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                signal.signal(sig, _first)
         from timerctl.signals import install_early
 
         install_early()
