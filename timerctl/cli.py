@@ -492,7 +492,7 @@ def run(schedule: str, plugins: tuple[str, ...], **kw: Any) -> int:
     """Run SCHEDULE (a TOML file, - for stdin) and stream one record per call.
 
     Exit status: 0 every call succeeded, 1 a callback failed, 2 invalid schedule or usage,
-    130 interrupted, 143 terminated, 141 stdout closed.
+    130 interrupted, 143 terminated (128+N for SIGHUP, SIGQUIT...), 141 stdout closed.
     """
     start_display(kw["fmt"], kw["clock"])
     loaded = load_schedule(schedule, plugins)
