@@ -48,13 +48,14 @@ def main() -> None:
 
         install_early()
         from timerctl.cli import main as cli_main
-    except KeyboardInterrupt as exc:  # while click and the rest were imported
+
+        cli_main()
+    except KeyboardInterrupt as exc:  # while click and the rest were imported, or on the way out
         from timerctl.signals import code_of
 
         code, reason = code_of(exc)
         sys.stderr.write(f"timerctl: {reason}\n")
         sys.exit(code)
-    cli_main()
 
 
 if __name__ == "__main__":

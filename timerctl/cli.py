@@ -763,9 +763,13 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code
-    except click.Abort:
-        click.echo("Aborted!", err=True)
-        code = ExitCode.CALLBACK_FAILED  # click's own status for an abort
+    except click.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click's wrapping of a signal
+            code, reason = code_of(exc.__cause__)
+            click.echo(f"timerctl: {reason}", err=True)
+        else:
+            click.echo("Aborted!", err=True)
+            code = ExitCode.CALLBACK_FAILED  # click's own status for an abort
     except BrokenPipeError:
         code = ExitCode.PIPE
     except OSError as exc:  # --help or --version onto a full disk
