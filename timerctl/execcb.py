@@ -26,6 +26,7 @@ from .children import CHILDREN
 from .clock import VirtualClockLoop, hold_clock
 from .context import current_run
 from .registry import callback
+from .signals import start_thread
 
 #: stdout kept as the result; the rest is read and dropped so the child never blocks on a full pipe
 STDOUT_LIMIT = 64 * 1024
@@ -347,7 +348,7 @@ def _reap(loop: asyncio.AbstractEventLoop, proc: subprocess.Popen[bytes], child:
         with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
             loop.call_soon_threadsafe(child.process_exited, returncode)
 
-    threading.Thread(target=wait, name=f"timerctl-exec-{proc.pid}", daemon=True).start()
+    start_thread(wait, f"timerctl-exec-{proc.pid}")
 
 
 def _describe(status: int | None) -> str:

@@ -27,6 +27,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
@@ -139,6 +140,27 @@ def hold_for_exit() -> None:
     if _ended:
         with contextlib.suppress(ValueError, OSError, AttributeError):
             signal.pthread_sigmask(signal.SIG_BLOCK, ENDING)
+
+
+def start_thread(target: Callable[[], Any], name: str) -> threading.Thread:
+    """Start a daemon thread that never takes the ending signals: the main thread does.
+
+    A process-directed signal goes to any thread that does not block it. Once the main thread
+    blocks them (``hold_for_exit``), a worker that did not would take one after finalization
+    reset the handlers, and die of it. Blocked while the thread starts, so it inherits the mask
+    from its first instruction on.
+    """
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, ENDING)
+    except (ValueError, OSError):
+        thread.start()
+        return thread
+    try:
+        thread.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    return thread
 
 
 class RunSignals:

@@ -35,6 +35,7 @@ from enum import Enum
 from typing import IO, Any
 
 from ..errors import OutputClosed, OutputError
+from ..signals import start_thread
 
 #: bytes queued for a slow reader before the policy applies (--backlog-limit's default)
 DEFAULT_LIMIT = 16 * 1024 * 1024
@@ -270,10 +271,7 @@ class Writer:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
-        self._thread = threading.Thread(
-            target=self._run, name=f"timerctl-write-{self.label}", daemon=True
-        )
-        self._thread.start()
+        self._thread = start_thread(self._run, f"timerctl-write-{self.label}")
 
     def _run(self) -> None:
         """The writing thread: write what is queued, else watch the descriptor."""
