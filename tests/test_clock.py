@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from timerctl.clock import VirtualClockLoop, loop_factory
+from timerctl.clock import VirtualClockLoop
 from timerctl.errors import LoopUnavailable
+from timerctl.loops import loop_factory
 
 
 def run_on(coro_fn: Callable[[], Coroutine[Any, Any, Any]], start: float = 0.0) -> Any:

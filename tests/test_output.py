@@ -25,7 +25,7 @@ from helpers import TIMERCTL, clean_env
 
 from timerctl.events import CallRecord
 from timerctl.render import writer
-from timerctl.render.live import EXACT_POINTS, Samples
+from timerctl.render.samples import EXACT_POINTS, Samples
 
 ENDLESS = '[[call]]\nname = "tick"\nsoon = true\nevery = 0.001\ncallback = "echo"\nargs = ["t"]\n'
 HOUR = '[[call]]\nname = "late"\nlater = 3600\ncallback = "echo"\n'  # silent for an hour

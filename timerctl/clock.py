@@ -1,4 +1,4 @@
-"""Event loops: the real one per implementation, and a virtual-time loop.
+"""The virtual-time event loop, and the selector delegation the precision loops share.
 
 The virtual loop's clock jumps straight to the next timer whenever nothing is ready, the way
 trio's MockClock autojump and nolar/looptime do: callbacks really run, a one-hour schedule runs
@@ -13,8 +13,6 @@ import math
 import selectors
 from collections.abc import Callable
 from typing import Any
-
-from .errors import LoopUnavailable
 
 NS = 1_000_000_000
 
@@ -123,28 +121,3 @@ def hold_clock(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
     """Hold a virtual clock while real work runs; a no-op on a real loop. Returns the release."""
     hold = getattr(loop, "hold", None)
     return hold() if hold is not None else (lambda: None)
-
-
-def loop_factory(
-    impl: str, *, virtual: bool = False, precision: str = "normal"
-) -> Callable[[], asyncio.AbstractEventLoop]:
-    """A factory for ``asyncio.Runner`` giving a fresh loop of the requested kind.
-
-    The real asyncio loop is a precision loop (µs waits; ``high`` also spins): the stock one is
-    ~0.6 ms late on every timer. ``precision`` does not apply to uvloop or the virtual clock.
-    """
-    if virtual:
-        if impl != "asyncio":
-            raise LoopUnavailable("the virtual clock runs on the asyncio loop only (not uvloop)")
-        return VirtualClockLoop
-    if impl == "uvloop":
-        try:
-            import uvloop
-        except ImportError:
-            raise LoopUnavailable(
-                "uvloop is not installed: pip install 'timerctl[uvloop]'"
-            ) from None
-        return uvloop.new_event_loop
-    from .precision import precise_loop_factory
-
-    return precise_loop_factory(precision)

@@ -804,7 +804,7 @@ def run(
 
     ``on_engine`` sees the engine before it starts (a live view binds ``status`` through it).
     """
-    from .clock import loop_factory
+    from .loops import loop_factory
 
     options = options or RunOptions()
     factory = loop_factory(options.loop_impl, virtual=virtual, precision=options.precision)

@@ -28,7 +28,7 @@ from rich.text import Text
 from ..errors import OutputClosed
 from ..events import Backlog, CallRecord, Cancelled, ClockStep, End, Event, Start, iso
 from . import RenderOptions, is_terminal
-from .live import END, ERR, EVENT, LATE_EDGES, REC, SKIP, STATUS, TIMELINE_ROWS, Samples
+from .samples import END, ERR, EVENT, LATE_EDGES, REC, SKIP, STATUS, TIMELINE_ROWS, Samples
 from .text import TolerantStream, header_lines, ms, oneline, result_text
 from .writer import output_error, write_all
 
