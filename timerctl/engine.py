@@ -23,15 +23,27 @@ from . import signals
 from .children import CHILDREN
 from .context import CURRENT
 from .errors import ExitCode, OutputClosed
-from .events import CallRecord, Cancelled, ClockStep, End, ErrorInfo, Event, Start
+from .events import (
+    CallRecord,
+    Cancelled,
+    ClockStep,
+    Decision,
+    End,
+    ErrorInfo,
+    Event,
+    Output,
+    Start,
+)
 from .registry import REGISTRY, CallbackSpec, Registry
-from .schedule import Call, Kind, Mode, Schedule
+from .schedule import Call, Kind, Mode, Overlap, Schedule
 from .stats import Lateness
 
 Sink = Callable[[Event], None]
 
 #: the entry whose callback is running, in that callback's own context (sync or async)
 _ENTRY: contextvars.ContextVar[str] = contextvars.ContextVar("timerctl_entry", default="?")
+#: and which of its firings it is (for the lines ``--stream`` shows)
+_FIRING: contextvars.ContextVar[int] = contextvars.ContextVar("timerctl_firing", default=0)
 
 #: a wall clock moving more than this against the loop clock between two calls is a step
 CLOCK_STEP = 0.001
@@ -42,6 +54,11 @@ CLOCK_STEP = 0.001
 CLOCK_PAIR = CLOCK_STEP / 4
 #: how often a pair is read again when it was not tight, before giving up on it
 CLOCK_PAIR_TRIES = 3
+#: how often a run with wall-clock entries (cron, calendar, a wall-clock at) reads the wall
+#: clock to notice a step or a resume: the loop clock does not count a suspend, so a timer
+#: armed for 03:00 would fire as late as the machine slept
+WALL_WATCH = 1.0
+
 
 
 @dataclass(frozen=True)
@@ -54,6 +71,8 @@ class RunOptions:
     loop_impl: str = "asyncio"
     precision: str = "normal"  # for the real asyncio loop: "normal" | "high"
     escape_stderr: bool = False  # exec children's stderr shown escaped (safe.escape)
+    timeout_exit: int | None = None  # exit code of a run ended by ``timeout`` (None: as usual)
+    stream: bool = False  # emit each line an exec prints as an Output event, as it comes
 
 
 class _Slot:
@@ -63,7 +82,8 @@ class _Slot:
     of them in a big run), and free to define at start-up, unlike a dataclass.
     """
 
-    __slots__ = ("cancelled", "due", "entry", "handle", "moment", "n")
+    __slots__ = ("cancelled", "due", "entry", "handle", "killed", "moment", "n", "queued",
+                 "wall")
 
     def __init__(self, entry: _Entry, n: int, due: float = 0.0) -> None:
         self.entry = entry
@@ -72,6 +92,9 @@ class _Slot:
         self.handle: asyncio.Handle | None = None  # call_soon's handle
         self.moment: _Moment | None = None  # or the timer moment it shares
         self.cancelled = False
+        self.wall: float | None = None  # a wall-clock moment (epoch): re-armed on a step
+        self.queued = False  # waits for the entry's running call (overlap = queue)
+        self.killed = 0  # the firing whose overlap = kill ended this call
 
 
 class _Moment:
@@ -103,7 +126,7 @@ class _Started(NamedTuple):
 class _Entry:
     """A schedule entry while it runs: its callback and its pending calls."""
 
-    __slots__ = ("call", "done", "fired", "first_due", "pending", "spec")
+    __slots__ = ("call", "done", "fired", "first_due", "pending", "running", "spec", "waiting")
 
     def __init__(self, call: Call, spec: CallbackSpec) -> None:
         self.call = call
@@ -114,6 +137,8 @@ class _Entry:
         # empty sets would cost 200 bytes each
         self.pending: list[_Slot] = []
         self.done = False  # cancelled or bounded out: schedules nothing more
+        self.running: list[asyncio.Task[Any]] = []  # its async calls under way
+        self.waiting: _Slot | None = None  # a call queued behind them (overlap = queue)
 
 
 class Status(NamedTuple):
@@ -192,6 +217,9 @@ class Engine:
         self._sink_error: Exception | None = None
         self._offset = 0.0  # wall clock minus loop clock, as of the last reading
         self._steps = 0
+        self._walled = [e for e in self._entries.values()
+                        if e.call.rule is not None or e.call.wall_at is not None]
+        self._watch: asyncio.TimerHandle | None = None
 
     # -- RunControl (what callbacks may ask of the run) ------------------------------------------
     def time(self) -> float:
@@ -222,6 +250,15 @@ class Engine:
             advance(seconds)
         else:
             time.sleep(seconds)
+
+    @property
+    def streaming(self) -> bool:
+        return self.options.stream
+
+    def output_line(self, line: str) -> None:
+        """A line the running call printed (exec, with ``stream``): shown as it comes."""
+        if self.options.stream and self._reason is None:
+            self._emit(Output(entry=_ENTRY.get(), n=_FIRING.get(), t=self._rel(), line=line))
 
     def status(self) -> Status:
         """A cheap snapshot for a live display (safe to call between callbacks)."""
@@ -301,6 +338,8 @@ class Engine:
                     timeout_handle = loop.call_at(
                         self.t0 + self.options.timeout, self.finish, "timeout"
                     )
+                if self._walled and not self._virtual:
+                    self._watch = loop.call_later(WALL_WATCH, self._watch_wall)
                 self._maybe_done()
             await self._done
             await self._drain_cancelled_tasks()
@@ -308,6 +347,8 @@ class Engine:
             gc.unfreeze()  # collectable again (a library caller may run many schedules)
             if timeout_handle is not None:
                 timeout_handle.cancel()
+            if self._watch is not None:
+                self._watch.cancel()
         end = self._end()
         self._emit(end)
         if self._sink_error is not None:
@@ -352,10 +393,20 @@ class Engine:
             # `at = d` of the same schedule by however long the entries before it took.)
             slot.due = self._exact(self.t0 + call.offset / speed + jitter)
             self._arm(slot)
+        elif call.rule is not None:
+            moment = call.rule.next_after(self.wall_t0)
+            if moment is None or not call.rule.within(1, moment - self.wall_t0):
+                entry.done = True  # no moment left (an expression's last year, until)
+                return
+            slot.wall = moment
+            slot.due = self._exact(self.t0 + moment - self.wall_t0)
+            self._arm(slot)
         elif call.wall_at is not None:
-            # Converted once, here: the loop clock and the wall clock are different clocks.
+            # Converted here, on the wall clock's reading at the start, and again whenever
+            # that clock steps (see _rearm_wall): the loop clock and the wall clock differ.
             # A moment that passed since the schedule was loaded runs at once, and shows late.
-            ahead = call.wall_at.timestamp() - self.wall_t0
+            slot.wall = call.wall_at.timestamp()
+            ahead = slot.wall - self.wall_t0
             slot.due = self._exact(self.t0 + ahead + jitter)
             self._arm(slot)
         else:
@@ -452,6 +503,50 @@ class Engine:
         entry.pending.append(slot)
         self._npending += 1
 
+    def _schedule_rule(self, entry: _Entry, n: int, after: float) -> None:
+        """Arm firing ``n`` of a cron/calendar entry: the first moment after ``after`` (the
+        previous moment) and after the wall clock's reading now -- moments a suspend or a late
+        call passed over are not run one by one."""
+        rule = entry.call.rule
+        loop = self._loop
+        if rule is None or entry.done or self._reason is not None or loop is None:
+            return
+        now = loop.time()
+        wall = self._wall_now(now)
+        moment = rule.next_after(max(after, wall))
+        if moment is None or not rule.within(n, moment - self.wall_t0):
+            return
+        slot = _Slot(entry, n, due=self._exact(now + moment - wall))
+        slot.wall = moment
+        self._arm(slot)
+        entry.pending.append(slot)
+        self._npending += 1
+
+    def _wall_now(self, loop_time: float) -> float:
+        if self._virtual:
+            return self.wall_t0 + (loop_time - self.t0)
+        return self._wall()
+
+    def _watch_wall(self) -> None:
+        """Read the wall clock now and then while wall-clock entries wait (see WALL_WATCH)."""
+        if self._reason is not None or self._loop is None:
+            return
+        self._clocks(self._loop)  # a step re-arms them
+        self._watch = self._loop.call_later(WALL_WATCH, self._watch_wall)
+
+    def _rearm_wall(self, loop_time: float, wall: float) -> None:
+        """The wall clock stepped: put each pending wall-clock call at its moment as the wall
+        clock now reads (a moment now past runs at once, late by what it missed)."""
+        for entry in self._walled:
+            for i, old in enumerate(entry.pending):
+                if old.wall is None or old.queued:
+                    continue
+                self._disarm(old)
+                new = _Slot(entry, old.n, due=loop_time + old.wall - wall)
+                new.wall = old.wall
+                self._arm(new)
+                entry.pending[i] = new
+
     def _cancel_entry(self, entry: _Entry) -> int:
         """Cancel what an entry still had to run; returns how many calls that is.
 
@@ -461,6 +556,7 @@ class Engine:
         if entry.done and not entry.pending:
             return 0
         entry.done = True
+        entry.waiting = None
         armed = len(entry.pending)
         for slot in entry.pending:
             self._disarm(slot)
@@ -472,6 +568,8 @@ class Engine:
             total = rep.firings((entry.first_due - self.t0) * self.options.speed)
             if total is not None:
                 n = max(armed, total - entry.fired)
+        elif entry.call.rule is not None and entry.call.rule.count is not None:
+            n = max(armed, entry.call.rule.count - entry.fired)
         self._cancelled += n
         return n
 
@@ -490,12 +588,15 @@ class Engine:
         entry.fired = slot.n
         rep = entry.call.repeat
         call = entry.call
+        if (call.late_after is not None or entry.running) and self._decline(entry, slot):
+            return
         func, args, kwargs = entry.spec.func, call.args, call.kwargs
         result: Any = None
         error: ErrorInfo | None = None
         status: int | None = None
         self._running = call.name
         _ENTRY.set(call.name)  # each handle runs in its own copy of the context
+        _FIRING.set(slot.n)
         # The clocks are read last, right before the call: what a record says is when the
         # callback really started, not when the bookkeeping before it did.
         now, wall = self._clocks(loop)
@@ -505,13 +606,12 @@ class Engine:
             error, status = _error_info(exc), _exit_status(exc)
         finally:
             self._running = None
-        if rep is not None and rep.mode is Mode.FIXED_RATE:
-            # due at first + n*every whatever this call did; a cancel of its own entry from
-            # inside the call has set entry.done, and nothing more is armed
-            self._schedule_next(entry, slot.n + 1, None)
+        if not slot.queued:
+            self._schedule_following(entry, slot)
         if error is None and inspect.isawaitable(result):
             task = loop.create_task(self._finish_async(slot, result, now, wall))
             self._tasks[task] = _Started(slot, result, now, wall)
+            entry.running.append(task)
             return
         end = loop.time()
         self._record(slot, now, wall, end - now, result, error,
@@ -519,6 +619,55 @@ class Engine:
         if rep is not None and rep.mode is Mode.FIXED_DELAY:
             self._schedule_next(entry, slot.n + 1, end)
         self._maybe_done()
+
+    def _schedule_following(self, entry: _Entry, slot: _Slot) -> None:
+        """At a firing, arm the next one where it does not wait for this one to end:
+        fixed-rate (due at first + n*every whatever this call does; a cancel of its own entry
+        from inside the call has set entry.done, and nothing more is armed) and calendars."""
+        rep = entry.call.repeat
+        if rep is not None and rep.mode is Mode.FIXED_RATE:
+            self._schedule_next(entry, slot.n + 1, None)
+        elif entry.call.rule is not None and slot.wall is not None:
+            self._schedule_rule(entry, slot.n + 1, slot.wall)
+
+    def _decline(self, entry: _Entry, slot: _Slot) -> bool:
+        """Apply late_after and overlap to a due call; True when it does not start now.
+
+        Each decision is one event, never a stream of warnings: a call skipped every 100 ms
+        for a day is one record per skipped call, like the calls it replaces.
+        """
+        call, loop = entry.call, self._loop
+        assert loop is not None
+        late = loop.time() - slot.due
+        action = why = None
+        if call.late_after is not None and late > call.late_after / self.options.speed:
+            action, why = "skip", "late"
+        elif entry.running and call.overlap is not Overlap.ALLOW:
+            why = "overlap"
+            action = call.overlap.value
+            if call.overlap is Overlap.QUEUE and entry.waiting is not None:
+                action = "skip"  # one waits at most: a queue that grows is a backlog
+        if action is None:
+            return False
+        self._emit(Decision(entry=call.name, n=slot.n, action=action, why=why or "",
+                            t=self._rel(), late=late))
+        if action == "kill":
+            for task in entry.running:
+                started = self._tasks.get(task)
+                if started is not None:
+                    started.slot.killed = slot.n
+                task.cancel()
+            return False
+        if not slot.queued:
+            self._schedule_following(entry, slot)
+        if action == "queue":
+            slot.queued = True
+            entry.waiting = slot
+            entry.pending.append(slot)  # still to run: counted, and cancelled with the entry
+            self._npending += 1
+        else:
+            self._maybe_done()
+        return True
 
     async def _finish_async(self, slot: _Slot, awaitable: Any, start: float, wall: float) -> None:
         loop = self._loop
@@ -537,8 +686,14 @@ class Engine:
         except BaseException as exc:  # (our signals never raise: this is the callback's)
             error, status = _error_info(exc), _exit_status(exc)
         finally:
-            self._tasks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+            task = asyncio.current_task()
+            self._tasks.pop(task, None)  # type: ignore[arg-type]
+            with contextlib.suppress(ValueError):
+                slot.entry.running.remove(task)  # type: ignore[arg-type]
         end = loop.time()
+        if cancelled and slot.killed:
+            error = ErrorInfo("CancelledError",
+                              f"killed: call {slot.killed} was due (overlap = kill)")
         if cancelled:
             self._cancelled += 1
         self._record(slot, start, wall, end - start, result, error, cancelled=cancelled,
@@ -546,6 +701,10 @@ class Engine:
         rep = slot.entry.call.repeat
         if rep is not None and rep.mode is Mode.FIXED_DELAY:
             self._schedule_next(slot.entry, slot.n + 1, end)
+        waiting = slot.entry.waiting
+        if waiting is not None and not slot.entry.running and self._reason is None:
+            slot.entry.waiting = None
+            self._fire(waiting)  # its turn: it starts now, as late as it waited
         self._maybe_done()
 
     async def _drain_cancelled_tasks(self) -> None:
@@ -659,6 +818,8 @@ class Engine:
             code: int = signals.exit_code_of(self._signum)
         elif reason == "closed":
             code = ExitCode.PIPE
+        elif reason == "timeout" and self.options.timeout_exit is not None:
+            code = self.options.timeout_exit
         elif self._failed:
             code = ExitCode.CALLBACK_FAILED
         else:
@@ -718,6 +879,8 @@ class Engine:
             step, self._offset = offset - self._offset, offset
             self._steps += 1
             self._emit(ClockStep(t=now - self.t0, step=step, wall_time=wall))
+            if self._walled:
+                self._rearm_wall(now, wall)
         return now, wall
 
     # -- signals (the handlers are signals.RunSignals, installed by run() below) -----------------

@@ -111,6 +111,40 @@ class ClockStep:
 
 
 @dataclass
+class Decision:
+    """A policy decided about a due call: skipped (too late, or overlapping a running one),
+    queued behind a running one, or a running one killed for it. One record per decision."""
+
+    entry: str
+    n: int  # the firing decided about
+    action: str  # "skip" | "queue" | "kill"
+    why: str  # "late" (late_after) | "overlap"
+    t: float
+    late: float  # how late the call was when it was decided about
+
+    def describe(self) -> str:
+        if self.why == "late":
+            return (f"skipped call {self.n} of {self.entry}: {self.late:.6f}s late, beyond "
+                    f"its late_after (at T+{self.t:.6f})")
+        what = {"skip": "skipped", "queue": "queued", "kill": "killed the running call for"}
+        return (f"{what.get(self.action, self.action)} call {self.n} of {self.entry}: the "
+                f"previous call still runs (overlap = {self.action}, at T+{self.t:.6f})")
+
+
+@dataclass
+class Output:
+    """One line a running ``exec`` printed on stdout, as it came (``--stream``)."""
+
+    entry: str
+    n: int
+    t: float
+    line: str
+
+    def describe(self) -> str:
+        return f"{self.entry}| {self.line}"
+
+
+@dataclass
 class End:
     reason: str  # done | stopped | timeout | interrupted | terminated | failed | closed
     calls: int
@@ -143,4 +177,4 @@ class Backlog:
                 f"(noticed at T+{self.t:.6f}): {what}")
 
 
-Event = Start | CallRecord | Cancelled | ClockStep | Backlog | End
+Event = Start | CallRecord | Cancelled | ClockStep | Backlog | Decision | Output | End

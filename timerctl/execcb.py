@@ -24,7 +24,7 @@ from typing import Any
 
 from .children import CHILDREN
 from .clock import VirtualClockLoop, hold_clock
-from .context import current_run
+from .context import CURRENT, current_run
 from .registry import callback
 from .signals import start_thread
 
@@ -140,7 +140,8 @@ def _validate(
 class _Child:
     """Collects stdout (bounded), streams stderr, and tells when the child is completely done."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop,
+                 lines: Callable[[str], None] | None = None) -> None:
         self.exited: asyncio.Future[None] = loop.create_future()
         self.finished: asyncio.Future[None] = loop.create_future()  # exited and both pipes closed
         #: as subprocess reports it (-N: killed by signal N); None until the leader is reaped
@@ -149,9 +150,23 @@ class _Child:
         self.stdout_total = 0
         self._open_pipes = {1, 2}
         self._stderr = _StderrForwarder(escape=_escaping())
+        #: --stream: each complete stdout line goes here as it arrives
+        self._lines = lines
+        self._partial = b""
+
+    def _stream(self, data: bytes, final: bool = False) -> None:
+        assert self._lines is not None
+        *complete, self._partial = (self._partial + data).split(b"\n")
+        if final and self._partial:
+            complete.append(self._partial)
+            self._partial = b""
+        for line in complete:
+            self._lines(line.removesuffix(b"\r").decode("utf-8", "replace"))
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         if fd == 1:
+            if self._lines is not None:
+                self._stream(data)
             room = STDOUT_LIMIT - len(self.stdout)
             if room > 0:
                 self.stdout += data[:room]
@@ -162,6 +177,8 @@ class _Child:
     def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
         if fd == 2:
             self._stderr.close()
+        elif fd == 1 and self._lines is not None:
+            self._stream(b"", final=True)
         self._open_pipes.discard(fd)
         self._maybe_finished()
 
@@ -283,7 +300,8 @@ async def _run(
         raise ExecFailed(_spawn_error(exc, argv[0], cwd), argv=argv) from None
     pgid = proc.pid
     CHILDREN.add(pgid)
-    child = _Child(loop)
+    run = CURRENT.get(None)
+    child = _Child(loop, run.output_line if getattr(run, "streaming", False) else None)  # type: ignore[union-attr]
     release = hold_clock(loop)  # a virtual clock waits for the child: it takes no virtual time
     unread = {1: proc.stdout, 2: proc.stderr}  # pipes not yet handed to the loop
     reading: list[asyncio.BaseTransport] = []

@@ -39,7 +39,12 @@ def _ns(seconds: float) -> float:
     return round(seconds * 1_000_000_000) / 1_000_000_000
 
 
-def _first_due(call: Call, wall_t0: float) -> float:
+def _first_due(call: Call, wall_t0: float) -> float | None:
+    if call.rule is not None:
+        moment = call.rule.next_after(wall_t0)
+        if moment is None or not call.rule.within(1, moment - wall_t0):
+            return None
+        return _ns(moment - wall_t0)
     if call.wall_at is not None:
         return _ns(max(0.0, call.wall_at.timestamp() - wall_t0))
     return _ns(call.offset)
@@ -47,9 +52,27 @@ def _first_due(call: Call, wall_t0: float) -> float:
 
 def _firings(call: Call, wall_t0: float) -> int | None:
     """How many times an entry fires at most (None: until stopped)."""
+    first = _first_due(call, wall_t0)
+    if first is None:
+        return 0
+    if call.rule is not None:
+        return _rule_firings(call, wall_t0)
     if call.repeat is None:
         return 1
-    return call.repeat.firings(_first_due(call, wall_t0))
+    return call.repeat.firings(first)
+
+
+def _rule_firings(call: Call, wall_t0: float, cap: int = 10_000) -> int | None:
+    """A calendar's firings: its count, or its moments up to until (counted, up to a cap)."""
+    rule = call.rule
+    assert rule is not None
+    if rule.until is None or rule.count is not None:
+        return rule.count
+    n, moment = 0, rule.next_after(wall_t0)
+    while moment is not None and rule.within(n + 1, moment - wall_t0) and n < cap:
+        n += 1
+        moment = rule.next_after(moment)
+    return n if n < cap else None
 
 
 def make_plan(schedule: Schedule, wall_t0: float, *, limit: int = 200) -> Plan:
@@ -58,6 +81,8 @@ def make_plan(schedule: Schedule, wall_t0: float, *, limit: int = 200) -> Plan:
     heap: list[tuple[int, float, int, Call, int]] = []  # (soon-first, due, tie, call, n)
     for call in schedule.calls:
         first = _first_due(call, wall_t0)
+        if first is None:
+            continue
         soon = 0 if call.kind is Kind.SOON and not (call.repeat and call.repeat.jitter) else 1
         heapq.heappush(heap, (soon, first, next(seq), call, 1))
     steps: list[Step] = []
@@ -73,9 +98,13 @@ def make_plan(schedule: Schedule, wall_t0: float, *, limit: int = 200) -> Plan:
         fired[call.name] = n
         rep = call.repeat
         if rep is not None:
-            nxt = _ns(_first_due(call, wall_t0) + n * rep.every)
+            nxt = _ns(_first_due(call, wall_t0) + n * rep.every)  # type: ignore[operator]
             if rep.within(n + 1, nxt):
                 heapq.heappush(heap, (1, nxt, next(seq), call, n + 1))
+        elif call.rule is not None:
+            moment = call.rule.next_after(wall_t0 + due)
+            if moment is not None and call.rule.within(n + 1, moment - wall_t0):
+                heapq.heappush(heap, (1, _ns(moment - wall_t0), next(seq), call, n + 1))
         # The built-ins whose effect on the timeline is known: shown, not guessed at.
         if call.callback == "stop":
             effects.append(f"{call.name} stops the run at T+{due:g}s: nothing after it runs")
@@ -95,7 +124,28 @@ def make_plan(schedule: Schedule, wall_t0: float, *, limit: int = 200) -> Plan:
             more[call.name] = None
         elif total > done:
             more[call.name] = total - done
-    return Plan(schedule, wall_t0, tuple(steps), more, (*effects, *_notes(schedule, steps)))
+    notes = (*effects, *_notes(schedule, steps), *_calendar_notes(schedule, steps, wall_t0))
+    return Plan(schedule, wall_t0, tuple(steps), more, notes)
+
+
+def _calendar_notes(schedule: Schedule, steps: list[Step], wall_t0: float) -> list[str]:
+    """For cron and calendar entries: what they are, and the DST gaps and folds among the
+    moments shown (where a moment moved, was skipped, or comes twice)."""
+    from datetime import datetime
+
+    from .calendars import dst_notes
+
+    notes = []
+    for call in schedule.calls:
+        rule = call.rule
+        if rule is None:
+            continue
+        notes.append(f"{call.name}: {rule.describe()} is on the wall clock: each moment is "
+                     "re-armed when the wall clock steps or the machine resumes")
+        moments = [datetime.fromtimestamp(wall_t0 + s.due, rule.zone) for s in steps
+                   if s.call is call]
+        notes += [f"{call.name}: {note}" for note in dst_notes(moments)]
+    return notes
 
 
 def _cancel_target(call: Call) -> str | None:

@@ -9,7 +9,17 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from .errors import ExitCode, Problem, ScheduleError
-from .events import Backlog, CallRecord, Cancelled, ClockStep, End, ErrorInfo, Event, Start
+from .events import (
+    Backlog,
+    CallRecord,
+    Cancelled,
+    ClockStep,
+    Decision,
+    End,
+    ErrorInfo,
+    Event,
+    Start,
+)
 
 
 class RecordingError(ScheduleError):
@@ -103,6 +113,9 @@ def _event(d: dict[str, Any]) -> Event | None:
         return ClockStep(t=_num(d, "t"), step=_num(d, "step"), wall_time=_ts(d["wall_time"]))
     if kind == "backlog":
         return Backlog(t=_num(d, "t"), pending=_int(d, "pending"), policy=_str(d, "policy"))
+    if kind == "policy":
+        return Decision(entry=_str(d, "entry"), n=_int(d, "n"), action=_str(d, "action"),
+                        why=_str(d, "why"), t=_num(d, "t"), late=_num(d, "late"))
     if kind == "end":
         dropped = d.get("dropped")
         return End(reason=_str(d, "reason"), calls=_int(d, "calls"), failed=_int(d, "failed"),

@@ -12,7 +12,10 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .calendars import WallRule
 
 
 class Kind(enum.Enum):
@@ -21,6 +24,8 @@ class Kind(enum.Enum):
     SOON = "soon"  # loop.call_soon
     LATER = "later"  # loop.call_later(delay)
     AT = "at"  # loop.call_at(t0 + offset) or a wall-clock moment
+    CRON = "cron"  # the next moment of a cron expression on the wall clock (``rule``)
+    CALENDAR = "calendar"  # the next moment of a systemd OnCalendar expression (``rule``)
 
 
 class Mode(enum.Enum):
@@ -28,6 +33,15 @@ class Mode(enum.Enum):
 
     FIXED_RATE = "fixed-rate"  # due at first + k*every: no drift
     FIXED_DELAY = "fixed-delay"  # every after the previous call returned: drift accumulates
+
+
+class Overlap(enum.Enum):
+    """What a call due while the entry's previous (async) call still runs does."""
+
+    ALLOW = "allow"  # start it anyway: both run (the loop's own behaviour)
+    SKIP = "skip"  # do not start it; the next due time still holds
+    QUEUE = "queue"  # start it when the running one ends (one waits at most)
+    KILL = "kill"  # end the running one (its process group, for exec), then start it
 
 
 class LoopImpl(enum.Enum):
@@ -110,11 +124,23 @@ class Call:
     wall_at: datetime | None = None
     repeat: Repeat | None = None
     line: int = 0
+    #: cron and calendar entries: their moments on the wall clock (they repeat by nature)
+    rule: WallRule | None = None
+    #: for a repeating entry whose calls run a while (async, exec): see Overlap
+    overlap: Overlap = Overlap.ALLOW
+    #: misfire grace: a call starting more than this late is skipped (None: always run late)
+    late_after: float | None = None
 
     def __post_init__(self) -> None:
         _finite_nonneg(self.offset, "delay")
         if self.wall_at is not None and (self.kind is not Kind.AT or self.wall_at.tzinfo is None):
             raise ValueError("wall_at needs kind 'at' and an aware datetime")
+        if (self.rule is not None) != (self.kind in (Kind.CRON, Kind.CALENDAR)):
+            raise ValueError("a cron or calendar entry needs its rule, and only it has one")
+        if self.rule is not None and self.repeat is not None:
+            raise ValueError("a cron or calendar entry repeats by its rule, not by every")
+        if self.late_after is not None:
+            _finite_nonneg(self.late_after, "late_after")
 
     def describe(self) -> str:
         return describe_call(self.callback, self.args, self.kwargs)

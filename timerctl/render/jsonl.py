@@ -6,7 +6,18 @@ import json
 import math
 from typing import IO, Any
 
-from ..events import Backlog, CallRecord, Cancelled, ClockStep, End, Event, Start, iso
+from ..events import (
+    Backlog,
+    CallRecord,
+    Cancelled,
+    ClockStep,
+    Decision,
+    End,
+    Event,
+    Output,
+    Start,
+    iso,
+)
 from . import RenderOptions
 from .text import jsonable, write_flushed
 
@@ -67,6 +78,12 @@ def to_dict(event: Event) -> dict[str, Any]:
     if isinstance(event, Backlog):
         return {"event": "backlog", "t": event.t, "pending": event.pending,
                 "policy": event.policy}
+    if isinstance(event, Decision):
+        return {"event": "policy", "entry": event.entry, "n": event.n, "action": event.action,
+                "why": event.why, "t": event.t, "late": event.late}
+    if isinstance(event, Output):
+        return {"event": "output", "entry": event.entry, "n": event.n, "t": event.t,
+                "line": event.line}
     assert isinstance(event, End)
     end = {
         "event": "end",

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import IO
 
-from ..events import Backlog, CallRecord, Cancelled, ClockStep, End, Event, Start, iso
+from ..events import (
+    Backlog,
+    CallRecord,
+    Cancelled,
+    ClockStep,
+    Decision,
+    End,
+    Event,
+    Output,
+    Start,
+    iso,
+)
 from . import RenderOptions
 from .text import (
     TolerantStream,
@@ -32,8 +43,10 @@ class PlainRenderer:
         elif isinstance(event, Start):
             self.simulated = event.clock == "virtual"
             self._write("\n".join([*header_lines(event), self.columns()]) + "\n")
-        elif isinstance(event, Cancelled | ClockStep | Backlog):
+        elif isinstance(event, Cancelled | ClockStep | Backlog | Decision):
             self._write(f"# {event.describe()}\n")
+        elif isinstance(event, Output):
+            self._write(f"{event.describe()}\n")
         elif isinstance(event, End):
             lines = []
             if self.options.summary:

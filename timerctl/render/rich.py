@@ -26,7 +26,18 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import OutputClosed
-from ..events import Backlog, CallRecord, Cancelled, ClockStep, End, Event, Start, iso
+from ..events import (
+    Backlog,
+    CallRecord,
+    Cancelled,
+    ClockStep,
+    Decision,
+    End,
+    Event,
+    Output,
+    Start,
+    iso,
+)
 from . import RenderOptions, is_terminal
 from .samples import END, ERR, EVENT, LATE_EDGES, REC, SKIP, STATUS, TIMELINE_ROWS, Samples
 from .text import TolerantStream, header_lines, ms, oneline, result_text
@@ -210,6 +221,10 @@ class RichRenderer:
             self._print(self._fitted(Text(f"✂ {event.describe()}", style="yellow")))
         elif isinstance(event, ClockStep | Backlog):
             self._print(Text(f"⚠ {event.describe()}", style="bold yellow"))
+        elif isinstance(event, Decision) and self.show_records:
+            self._print(self._fitted(Text(f"⏭ {event.describe()}", style="yellow")))
+        elif isinstance(event, Output) and self.show_records:
+            self._print(Text(event.describe(), style="dim"))
 
     def _draw_end(self, event: End) -> None:
         if self.options.summary:
