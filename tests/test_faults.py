@@ -999,7 +999,9 @@ def test_fail_fast_stops_at_the_first_failure(here: Path) -> None:
         callback = "echo"
     """)
     proc = run(here, "run", "s.toml", "--format", "jsonl", "--fail-fast")
-    assert proc.returncode == 1 and proc.stderr == ""
+    # stdout is a pipe: the failure is also one line on stderr, and nothing else is
+    assert proc.returncode == 1
+    assert proc.stderr == "timerctl: bad call 1 failed: RuntimeError: failed on purpose\n"
     records = jsonl(proc.stdout)
     end = assert_complete(records)
     assert end["reason"] == "failed" and end["failed"] == 1

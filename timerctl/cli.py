@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 EXAMPLES = """\b
 Examples (examples.toml is in the source tree; every demo prints its own schedule):
+  timerctl every 500ms -- date +%T              # a command on a drift-free beat
+  timerctl after 90s -- notify-send tea         # once, later; also: at 14:30, cron "*/5 * * * *"
   timerctl run examples.toml                    # records as they happen
   timerctl run examples.toml --format jsonl | jq -c .
   timerctl run examples.toml --clock virtual    # instant, exact, deterministic
@@ -68,10 +70,11 @@ def _quiet_stdout() -> None:
 
 
 def _load_plugins(modules: Iterable[str]) -> None:
+    """``--plugin``: a module on the import path, or in the current folder (or a .py path)."""
     from .registry import REGISTRY
 
     for module in modules:
-        REGISTRY.load_plugin(module)
+        REGISTRY.load_plugin(module, here=os.getcwd())
 
 
 #: errors of a stdout that cannot take more (a full disk, a quota, an I/O error)
@@ -134,6 +137,36 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 # -- shared options ------------------------------------------------------------------------------
 
+if TYPE_CHECKING:
+    _ParamType = click.ParamType[float]
+else:
+    _ParamType = click.ParamType  # generic only to a type checker in recent click
+
+
+class Duration(_ParamType):
+    """A number of seconds, or a duration text: ``5``, ``1.5``, ``500ms``, ``1m30s``."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        from .durations import parse_duration
+
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DURATION: Duration = Duration()
+
+#: what a file argument completes to (the README's completion line no longer turns it off)
+FILE = click.Path(allow_dash=True)  # completes files; the loader says what a folder is
+OUT_FILE = click.Path(dir_okay=False)
+
+
 def _positive_finite(_ctx: click.Context, param: click.Parameter, value: float | None) -> Any:
     import math
 
@@ -164,9 +197,9 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--precision", type=click.Choice(["normal", "high"]), default="normal",
                      show_default=True, help="normal: µs waits at ~4% CPU; high: spin the last "
                      "2 ms before each timer (µs-exact, a busy core). Real asyncio loop only."),
-        click.option("--timeout", type=float, default=None, callback=_positive_finite,
-                     metavar="SECONDS", help="Stop after SECONDS of loop time (exit 0 unless a "
-                     "call failed)."),
+        click.option("--timeout", type=DURATION, default=None, callback=_positive_finite,
+                     metavar="DURATION", help="Stop after DURATION of loop time (seconds, or "
+                     "500ms, 1m30s...; exit 0 unless a call failed)."),
         click.option("--fail-fast", is_flag=True, help="Stop at the first failed call."),
         click.option("--seed", type=int, default=None, help="Seed for jitter: reproducible runs."),
         click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
@@ -185,11 +218,13 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--backlog-limit", type=click.IntRange(min=1), default=None,
                      metavar="MIB", callback=_mib, help="MiB of output a slow reader may fall "
                      "behind before --on-backlog applies [default: 16]."),
-        click.option("--record", type=click.Path(dir_okay=False), default=None,
+        click.option("--stream", is_flag=True, help="Show each line an exec prints as it "
+                     "comes, before its record."),
+        click.option("--record", type=OUT_FILE, default=None,
                      metavar="FILE", help="Also write the JSON Lines records to FILE."),
-        click.option("--svg", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+        click.option("--svg", type=OUT_FILE, default=None, metavar="FILE",
                      help="Export the rich view of the run (records, summary, charts) as SVG."),
-        click.option("--html", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+        click.option("--html", type=OUT_FILE, default=None, metavar="FILE",
                      help="Export the rich view of the run as HTML."),
     ]
     for decorate in reversed(decorators):
@@ -256,15 +291,17 @@ def execute(
     on_backlog: str = "block",
     backlog_limit: int | None = None,
     escape_stderr: bool = False,
+    stream: bool = False,
     lesson: str = "",
     screen: Callable[[IO[str]], Callable[[Event], None]] | None = None,
+    timeout_exit: int | None = None,
 ) -> int:
     """Run a loaded schedule with the chosen renderer; returns the exit code.
 
     ``screen`` makes the renderer of stdout from the stream it is to write to (default: the
     one ``fmt`` names)."""
     from . import engine
-    from .render import RenderOptions, choose, make
+    from .render import RenderOptions, choose, is_terminal, make
     from .render.writer import DEFAULT_LIMIT, Backlog, open_writer, writer_for
 
     some = schedule.calls[:2000]  # column widths: the first calls say enough, and are cheap
@@ -287,14 +324,14 @@ def execute(
     # callbacks go the same way, in order with the records
     out = writer_for(sys.stdout, "stdout", policy=Backlog(on_backlog),
                      limit=backlog_limit or DEFAULT_LIMIT)
-    stream = cast("IO[str]", out)  # a text stream, as far as renderers and print() go
-    real_stdout, sys.stdout = sys.stdout, stream
+    text_out = cast("IO[str]", out)  # a text stream, as far as renderers and print() go
+    real_stdout, sys.stdout = sys.stdout, text_out
     try:
         shown: Callable[[Event], None]
         if screen is None:
-            shown = make(fmt, stream, options(live=live_wanted(no_progress), clock=clock))
+            shown = make(fmt, text_out, options(live=live_wanted(no_progress), clock=clock))
         else:
-            shown = screen(stream)
+            shown = screen(text_out)
         sinks: list[Callable[[Event], None]] = []
         record_out = None
         if record:
@@ -307,6 +344,8 @@ def execute(
                                          param_hint="'--record'") from None
             sinks.append(JsonlRenderer(cast("IO[str]", record_out), options()))
         sinks.append(shown)
+        if not is_terminal(real_stdout):
+            sinks.append(_note_failures)  # a pipe into jq or a file must not hide a failure
         exporter = None
         if export:
             # Its own renderer, never live: an export shows the records and the summary, not
@@ -324,6 +363,8 @@ def execute(
             loop_impl=loop_impl or schedule.run.loop.value,
             precision=precision,
             escape_stderr=escape_stderr,
+            stream=stream,
+            timeout_exit=timeout_exit,
         ), virtual=clock == "virtual")
     finally:
         sys.stdout = real_stdout
@@ -441,6 +482,17 @@ def _run(schedule: Schedule, sinks: list[Callable[[Event], None]], shown: Any,
     return end
 
 
+def _note_failures(event: Event) -> None:
+    """One stderr line per failed call: a run whose stdout goes to a pipe or a file is still
+    seen to fail by the person who started it. One line, never the output or a traceback."""
+    from .events import CallRecord
+
+    if isinstance(event, CallRecord) and event.failed and event.error is not None:
+        message = event.error.message.splitlines()[0] if event.error.message else ""
+        click.echo(f"timerctl: {event.entry} call {event.n} failed: {event.error.type}"
+                   f"{': ' + message if message else ''}", err=True)
+
+
 def _export(renderer: Any, svg: str | None, html: str | None) -> int:
     """Write the --svg/--html files; 74 (said on stderr, naming the file) when one cannot be."""
     try:
@@ -486,7 +538,7 @@ Examples:
   timerctl run s.toml --timeout 10 --record run.jsonl
   cat s.toml | timerctl run -
 """)
-@click.argument("schedule")
+@click.argument("schedule", type=FILE)
 @run_options
 def run(schedule: str, plugins: tuple[str, ...], **kw: Any) -> int:
     """Run SCHEDULE (a TOML file, - for stdin) and stream one record per call.
@@ -504,7 +556,7 @@ Examples:
   timerctl check s.toml
   timerctl check schedules/*.toml && echo all valid
 """)
-@click.argument("schedules", nargs=-1, required=True)
+@click.argument("schedules", nargs=-1, required=True, type=FILE)
 @click.option("--plugin", "plugins", multiple=True, metavar="MODULE",
               help="Import MODULE to register its callbacks (repeatable).")
 def check(schedules: tuple[str, ...], plugins: tuple[str, ...]) -> int:
@@ -566,7 +618,7 @@ Examples:
   timerctl plan s.toml --format jsonl | jq -r 'select(.event=="plan") | .entry'
   timerctl plan s.toml --limit 20
 """)
-@click.argument("schedule")
+@click.argument("schedule", type=FILE)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
               help="Output format (auto: rich on a terminal, plain otherwise).")
 @click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True,
@@ -666,10 +718,10 @@ Examples:
   timerctl run s.toml --format jsonl | timerctl report -
   timerctl report run.jsonl --svg run.svg
 """)
-@click.argument("recording")
-@click.option("--svg", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+@click.argument("recording", type=FILE)
+@click.option("--svg", type=OUT_FILE, default=None, metavar="FILE",
               help="Also save the report as SVG.")
-@click.option("--html", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+@click.option("--html", type=OUT_FILE, default=None, metavar="FILE",
               help="Also save the report as HTML.")
 def report(recording: str, svg: str | None, html: str | None) -> None:
     """Summary, lateness histogram and timeline of a recorded run.
@@ -726,6 +778,13 @@ def report(recording: str, svg: str | None, html: str | None) -> None:
     renderer(end)
     if svg or html:
         sys.exit(_export(renderer, svg, html))
+
+
+# The one-liners (every, after, at, cron, calendar) use run_options and execute from above.
+from .shellcmds import ONE_LINERS  # noqa: E402
+
+for _one_liner in ONE_LINERS:
+    cli.add_command(_one_liner)
 
 
 def _quiet_stderr() -> None:

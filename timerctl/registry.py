@@ -11,6 +11,7 @@ import contextlib
 import functools
 import importlib
 import inspect
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -153,12 +154,20 @@ class Registry:
         return f"unknown callback '{shown}'{suggest(name, self.names())}"
 
     # plugins ------------------------------------------------------------------------------
-    def load_plugin(self, module: str) -> None:
-        """Import a module the user named so that its ``@callback`` functions register."""
-        if module in self._loaded_modules:
-            return
+    def load_plugin(self, module: str, *, here: str | None = None) -> None:
+        """Import a module the user named so that its ``@callback`` functions register.
+
+        ``here`` (the CLI's ``--plugin``: the current folder) is where a module that is not on
+        the import path is looked for next, as ``python -m`` would find it; a path to a
+        ``.py`` file names the module in it.
+        """
         if not isinstance(module, str) or not module.strip():
             raise PluginError("a plugin must be a module name")
+        if here is not None and module.endswith(".py"):
+            folder, file = os.path.split(os.path.join(here, module))
+            here, module = folder, file[:-3]
+        if module in self._loaded_modules:
+            return
         if not self.import_plugins and module not in sys.modules:
             if module not in self._read_modules:
                 self._read_plugin(module)
@@ -166,9 +175,23 @@ class Registry:
             return
         previous, self._importing = self._importing, f"plugin {module}"
         try:
-            importlib.import_module(module)
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                top = module.partition(".")[0]
+                if here is None or exc.name != top or not _module_in(here, top):
+                    raise
+                _import_from(here, top)  # that module alone: the folder is not put on sys.path
+                importlib.import_module(module)
         except ImportError as exc:
-            raise PluginError(f"cannot import plugin '{module}': {exc}") from exc
+            hint = ""
+            if here is not None and isinstance(exc, ModuleNotFoundError) and exc.name == module:
+                hint = (
+                    f" (looked on the import path and in {here}: put {module}.py there, "
+                    "name its file as --plugin path/to/file.py, set PYTHONPATH, or "
+                    "install it)"
+                )
+            raise PluginError(f"cannot import plugin '{module}': {exc}{hint}") from exc
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # a plugin's bug must not become our traceback
@@ -251,3 +274,32 @@ def callback(
         return func
 
     return decorate
+
+
+def _import_from(folder: str, name: str) -> None:
+    """Import the top-level module or package ``name`` from ``folder``, as ``import name``
+    would from there, without adding the folder to sys.path (where a later import of anything
+    missing -- a uvloop.py -- would find a file of the current folder)."""
+    import importlib.util
+
+    path = os.path.join(folder, name)
+    if os.path.isfile(os.path.join(path, "__init__.py")):
+        spec = importlib.util.spec_from_file_location(
+            name, os.path.join(path, "__init__.py"), submodule_search_locations=[path]
+        )
+    else:
+        spec = importlib.util.spec_from_file_location(name, path + ".py")
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[name] = loaded
+    try:
+        spec.loader.exec_module(loaded)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
+def _module_in(folder: str, name: str) -> bool:
+    path = os.path.join(folder, name)
+    return os.path.isfile(path + ".py") or os.path.isfile(os.path.join(path, "__init__.py"))

@@ -1,0 +1,482 @@
+"""One-liners: ``timerctl every 500ms -- cmd``, ``after``, ``at``, ``cron``, ``calendar``.
+
+Each builds a one-entry schedule that runs the command with ``exec`` and hands it to the same
+``execute`` as ``run``: same engine, same renderers, same records. ``every``, ``after`` and
+``at`` are written as schedule text and loaded by the loader (``--show`` prints that very text,
+which ``timerctl run -`` runs identically); ``cron`` and ``calendar`` build the model directly
+until the loader's rule table takes their keys.
+
+``--timeout`` here is timeout(1)'s: a run it ends exits 124. (On ``run`` it stays a stop
+condition that exits 0, as the schedule contract says.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from datetime import time as dtime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .cli import DURATION, execute, run_options, start_display
+
+if TYPE_CHECKING:
+    from .schedule import Call, Schedule
+
+#: what the records name the schedule of a one-liner
+SOURCE = "<command line>"
+
+#: the overlap policies, as the model spells them
+OVERLAPS = ("allow", "skip", "queue", "kill")
+
+
+def _toml_str(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = ['"']
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        elif 0xD800 <= ord(ch) <= 0xDFFF:  # an undecodable byte of the command line
+            raise click.BadParameter(
+                f"{text!r} is not valid UTF-8: a schedule cannot hold it", param_hint="COMMAND"
+            )
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _name_for(argv: tuple[str, ...], name: str | None) -> str:
+    if name:
+        return name
+    from .limits import CONTROLS
+
+    base = os.path.basename(argv[0]) or "exec"
+    return "exec" if CONTROLS.search(base) else base
+
+
+def _need_command(argv: tuple[str, ...], example: str) -> None:
+    if not argv:
+        raise click.UsageError(
+            f"nothing to run: give the command after --, e.g. timerctl {example} -- date +%T"
+        )
+
+
+def _command_text(how: str, argv: tuple[str, ...]) -> str:
+    import shlex
+
+    return f"timerctl {how} -- {shlex.join(argv)}"
+
+
+def _call_lines(name: str, argv: tuple[str, ...], call_timeout: float | None) -> list[str]:
+    lines = [
+        f"name = {_toml_str(name)}",
+        'callback = "exec"',
+        f"args = [{', '.join(map(_toml_str, argv))}]",
+    ]
+    if call_timeout is not None:
+        lines.append(f"kwargs = {{ timeout = {call_timeout!r} }}")
+    return lines
+
+
+def _policy_lines(overlap: str, late_after: float | None) -> list[str]:
+    """The policy keys: written only when set, so a plain one-liner's file loads today."""
+    lines = []
+    if overlap != "allow":
+        lines.append(f"overlap = {_toml_str(overlap)}")
+    if late_after is not None:
+        lines.append(f"late_after = {late_after!r}")
+    return lines
+
+
+def _bounds(count: int | None, until: float | None) -> list[str]:
+    return ([f"count = {count}"] if count is not None else []) + (
+        [f"until = {until!r}"] if until is not None else []
+    )
+
+
+def _document(command: str, lines: list[str]) -> str:
+    return f"# {command}\n[[call]]\n" + "".join(f"{line}\n" for line in lines)
+
+
+def _with_policies(schedule: Schedule, overlap: str, late_after: float | None) -> Schedule:
+    if overlap == "allow" and late_after is None:
+        return schedule
+    from .schedule import Overlap
+
+    calls = tuple(
+        dataclasses.replace(c, overlap=Overlap(overlap), late_after=late_after)
+        for c in schedule.calls
+    )
+    return dataclasses.replace(schedule, calls=calls)
+
+
+def _go(
+    text: str,
+    schedule: Callable[[], Schedule] | None,
+    show: bool,
+    overlap: str,
+    late_after: float | None,
+    plugins: tuple[str, ...],
+    kw: dict[str, Any],
+) -> None:
+    """--show prints the file, --plan its timeline; otherwise load it (or build it) and run it
+    as `run` would."""
+    if show:
+        click.echo(text, nl=False)
+        return
+    from .cli import _load_plugins
+    from .engine import EXIT_TIMEOUT
+
+    planned = kw.pop("plan")
+    if planned is None:
+        start_display(kw["fmt"], kw["clock"])
+    _load_plugins(plugins)
+    if schedule is None:
+        from .loader import load_text
+
+        loaded = load_text(text, SOURCE)
+    else:
+        loaded = schedule()
+    loaded = _with_policies(loaded, overlap, late_after)
+    if planned is not None:
+        import time
+
+        from .plan import make_plan
+        from .render import choose
+        from .render.planview import PLAN_RENDERERS
+
+        PLAN_RENDERERS[choose(kw["fmt"], sys.stdout)](
+            make_plan(loaded, time.time(), limit=planned), sys.stdout
+        )
+        return
+    sys.exit(execute(loaded, timeout_exit=EXIT_TIMEOUT, **kw))
+
+
+def one_liner_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """What every one-liner takes besides run's options: its name, policies and --show."""
+    decorators = [
+        click.argument("command", nargs=-1, type=click.UNPROCESSED),
+        click.option("--name", default=None, help="The entry's name [default: the program's]."),
+        click.option(
+            "--call-timeout",
+            type=DURATION,
+            default=None,
+            metavar="DURATION",
+            help="End each call's process group after DURATION (exec's timeout).",
+        ),
+        click.option(
+            "--overlap",
+            type=click.Choice(OVERLAPS),
+            default="allow",
+            show_default=True,
+            help="A call due while the previous one still runs: "
+            "start it too, skip it, queue it, or kill the running one.",
+        ),
+        click.option(
+            "--late-after",
+            type=DURATION,
+            default=None,
+            metavar="DURATION",
+            help="Skip a call that would start more than DURATION late (one "
+            "'policy' record each) [default: run it late].",
+        ),
+        click.option(
+            "--show", is_flag=True, help="Print the equivalent schedule file instead of running it."
+        ),
+        click.option(
+            "--plan",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="N",
+            help="Show the next N calls (as `timerctl plan`: DST gaps and folds "
+            "noted) instead of running.",
+        ),
+    ]
+    for decorate in reversed(decorators):
+        func = decorate(func)
+    return run_options(func)
+
+
+def _bounds_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--until",
+        type=DURATION,
+        default=None,
+        metavar="DURATION",
+        help="No call due later than DURATION after the start.",
+    )(func)
+    return click.option(
+        "--count", type=click.IntRange(min=1), default=None, help="Stop after this many calls."
+    )(func)
+
+
+_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+@click.command(
+    context_settings=_SETTINGS,
+    epilog="""\b
+Examples:
+  timerctl every 500ms -- date +%T.%N
+  timerctl every 1s --count 3 --format jsonl -- uptime | jq -r .late
+  timerctl every 10s --overlap skip --timeout 1m -- curl -s example.org
+  timerctl every 2s --show -- date | timerctl run -
+""",
+)
+@click.argument("interval", type=DURATION)
+@_bounds_options
+@click.option(
+    "--mode",
+    type=click.Choice(["fixed-rate", "fixed-delay"]),
+    default="fixed-rate",
+    show_default=True,
+    help="fixed-rate: due at start + k*INTERVAL (no drift); "
+    "fixed-delay: INTERVAL after the previous call ended.",
+)
+@click.option(
+    "--jitter",
+    type=DURATION,
+    default=None,
+    metavar="DURATION",
+    help="Add a random 0..DURATION to each due time.",
+)
+@one_liner_options
+def every(
+    interval: float,
+    count: int | None,
+    until: float | None,
+    mode: str,
+    jitter: float | None,
+    command: tuple[str, ...],
+    name: str | None,
+    call_timeout: float | None,
+    overlap: str,
+    late_after: float | None,
+    show: bool,
+    plugins: tuple[str, ...],
+    **kw: Any,
+) -> None:
+    """Run COMMAND now and every INTERVAL (500ms, 1m30s, 2h 30min...), without a shell.
+
+    Fixed-rate: the n-th call is due at start + n*INTERVAL, so no drift accumulates. Exit
+    status: 0 all calls succeeded, 1 a call failed, 124 --timeout ended the run.
+    """
+    _need_command(command, "every 1s")
+    if interval <= 0:
+        raise click.BadParameter("must be > 0", param_hint="INTERVAL")
+    lines = [
+        *_call_lines(_name_for(command, name), command, call_timeout),
+        "soon = true",
+        f"every = {interval!r}",
+        *_bounds(count, until),
+    ]
+    if mode != "fixed-rate":
+        lines.append(f"mode = {_toml_str(mode)}")
+    if jitter:
+        lines.append(f"jitter = {jitter!r}")
+    lines += _policy_lines(overlap, late_after)
+    from .durations import format_duration
+
+    text = _document(_command_text(f"every {format_duration(interval)}", command), lines)
+    _go(text, None, show, overlap, late_after, plugins, kw)
+
+
+@click.command(
+    context_settings=_SETTINGS,
+    epilog="""\b
+Examples:
+  timerctl after 90s -- notify-send tea
+  timerctl after 1.5 --format jsonl -- true
+""",
+)
+@click.argument("delay", type=DURATION)
+@one_liner_options
+def after(
+    delay: float,
+    command: tuple[str, ...],
+    name: str | None,
+    call_timeout: float | None,
+    overlap: str,
+    late_after: float | None,
+    show: bool,
+    plugins: tuple[str, ...],
+    **kw: Any,
+) -> None:
+    """Run COMMAND once, DELAY from now (call_later): 90s, 1m30s, 2h..."""
+    _need_command(command, "after 90s")
+    from .durations import format_duration
+
+    lines = [
+        *_call_lines(_name_for(command, name), command, call_timeout),
+        f"later = {delay!r}",
+        *_policy_lines(overlap, late_after),
+    ]
+    text = _document(_command_text(f"after {format_duration(delay)}", command), lines)
+    _go(text, None, show, overlap, late_after, plugins, kw)
+
+
+def _moment_toml(text: str) -> str:
+    """A TIME argument as a TOML time or datetime: 14:30, 14:30:15, 2026-12-24T18:00[+01:00]."""
+    raw = text.strip()
+    try:
+        return dtime.fromisoformat(raw).isoformat()
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            raise click.BadParameter(
+                f"{text!r} is not a time: write HH:MM[:SS] or YYYY-MM-DDTHH:MM[:SS][+HH:MM]",
+                param_hint="TIME",
+            ) from None
+        moment = datetime.combine(day, dtime())
+    return moment.isoformat()
+
+
+@click.command(
+    context_settings=_SETTINGS,
+    epilog="""\b
+Examples:
+  timerctl at 14:30 -- make backup
+  timerctl at 2026-12-24T18:00 -- echo ho ho ho
+""",
+)
+@click.argument("moment", metavar="TIME")
+@one_liner_options
+def at(
+    moment: str,
+    command: tuple[str, ...],
+    name: str | None,
+    call_timeout: float | None,
+    overlap: str,
+    late_after: float | None,
+    show: bool,
+    plugins: tuple[str, ...],
+    **kw: Any,
+) -> None:
+    """Run COMMAND once at TIME on the wall clock (HH:MM[:SS]: its next occurrence; or a
+    date and time, local unless it has an offset).
+
+    The moment is re-armed if the wall clock steps or the machine resumes while it waits.
+    """
+    _need_command(command, "at 14:30")
+    lines = [
+        *_call_lines(_name_for(command, name), command, call_timeout),
+        f"at = {_moment_toml(moment)}",
+        *_policy_lines(overlap, late_after),
+    ]
+    text = _document(_command_text(f"at {moment}", command), lines)
+    _go(text, None, show, overlap, late_after, plugins, kw)
+
+
+def _calendar_command(kind: str, example: str, what: str) -> click.Command:
+    """``cron`` and ``calendar``: the same command over two expression languages."""
+
+    @click.command(kind, context_settings=_SETTINGS, epilog=example, help=what)
+    @click.argument("expression")
+    @_bounds_options
+    @click.option(
+        "--tz",
+        default=None,
+        metavar="ZONE",
+        help="The expression's time zone (IANA: Europe/Berlin) [default: local].",
+    )
+    @one_liner_options
+    def command_(
+        expression: str,
+        count: int | None,
+        until: float | None,
+        tz: str | None,
+        command: tuple[str, ...],
+        name: str | None,
+        call_timeout: float | None,
+        overlap: str,
+        late_after: float | None,
+        show: bool,
+        plugins: tuple[str, ...],
+        **kw: Any,
+    ) -> None:
+        _need_command(command, f'{kind} "{"*/5 * * * *" if kind == "cron" else "*:0/5"}"')
+        from .calendars import RuleKind, WallRule
+
+        try:
+            rule = WallRule(RuleKind(kind), expression, tz, count=count, until=until)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="EXPRESSION") from None
+        entry = _name_for(command, name)
+        kwargs = {} if call_timeout is None else {"timeout": call_timeout}
+        lines = [*_call_lines(entry, command, call_timeout), f"{kind} = {_toml_str(expression)}"]
+        if tz is not None:
+            lines.append(f"tz = {_toml_str(tz)}")
+        lines += [*_bounds(count, until), *_policy_lines(overlap, late_after)]
+        how = f"{kind} {_quote(expression)}" + (f" --tz {_quote(tz)}" if tz else "")
+        text = _document(_command_text(how, command), lines)
+
+        def build() -> Schedule:
+            return _rule_schedule(entry, command, kwargs, rule)
+
+        _go(text, build, show, overlap, late_after, plugins, kw)
+
+    return command_
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _rule_schedule(name: str, argv: tuple[str, ...], kwargs: dict[str, Any], rule: Any) -> Schedule:
+    from .execcb import check
+    from .schedule import Call, Kind, Schedule
+
+    problem = check(argv, kwargs)
+    if problem:
+        raise click.BadParameter(problem, param_hint="COMMAND")
+    kind = Kind.CRON if rule.kind.value == "cron" else Kind.CALENDAR
+    call: Call = Call(
+        name=name, kind=kind, callback="exec", args=argv, kwargs=kwargs, rule=rule, line=2
+    )
+    return Schedule(path=SOURCE, calls=(call,))
+
+
+cron = _calendar_command(
+    "cron",
+    """\b
+Examples:
+  timerctl cron "*/5 * * * *" -- ./sync.sh
+  timerctl cron "0 9 * * 1-5" --tz Europe/Berlin -- ./standup-reminder
+  timerctl cron "@hourly" --count 1 --format jsonl -- date
+""",
+    """Run COMMAND at the moments of a cron EXPRESSION (5 fields, Debian cron semantics).
+
+DST as Debian cron: a job in a skipped hour runs when the gap ends; a fixed-time job in a
+repeated hour runs once. Moments are on the wall clock, re-armed when it steps or the machine
+resumes. Exit status as for `every`.""",
+)
+
+calendar = _calendar_command(
+    "calendar",
+    """\b
+Examples:
+  timerctl calendar "Mon..Fri 09:00" -- ./standup-reminder
+  timerctl calendar "*:0/15" --tz UTC -- ./poll
+""",
+    """Run COMMAND at the moments of a systemd OnCalendar EXPRESSION (systemd.time(7)).
+
+"Mon..Fri 09:00", "*-*-01 00:00", "hourly", "*:0/15"... DST as systemd: a moment in a
+skipped hour is skipped, one in a repeated hour runs in both. Exit status as for `every`.""",
+)
+
+#: registered on the group by cli.py
+ONE_LINERS = (every, after, at, cron, calendar)
