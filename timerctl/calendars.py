@@ -131,23 +131,36 @@ class WallRule:
         return f"{self.kind.value} {self.expr!r}{zone}"
 
 
-def dst_notes(moments: list[datetime]) -> list[str]:
-    """Where the UTC offset changes between consecutive moments: the DST gaps and folds a
-    reader of the plan should know about, each said once."""
+def dst_notes(moments: list[datetime], start: datetime | None = None) -> list[str]:
+    """The DST changes among ``moments`` (and since ``start``): when the clocks go forward or
+    back, and what that does to the moments, each change said once."""
+    points = ([start] if start is not None else []) + moments
     notes = []
-    for before, after in itertools.pairwise(moments):
+    for before, after in itertools.pairwise(points):
         a, b = before.utcoffset(), after.utcoffset()
         if a is None or b is None or a == b:
             continue
-        change = b - a
-        kind = (
-            "gap: an hour of wall-clock time is skipped"
-            if change > timedelta(0)
-            else "fold: an hour of wall-clock time repeats"
-        )
+        lo, hi = before.timestamp(), after.timestamp()
+        while hi - lo > 1:  # the change itself, to the second
+            mid = (lo + hi) / 2
+            if datetime.fromtimestamp(mid, after.tzinfo).utcoffset() == a:
+                lo = mid
+            else:
+                hi = mid
+        when = datetime.fromtimestamp(round(hi), after.tzinfo).isoformat()
+        if b > a:
+            what = (
+                "forward: the wall times of the skipped hour do not exist (cron runs a job "
+                "due then when the gap ends; calendar skips it)"
+            )
+        else:
+            what = (
+                "back: the wall times of the repeated hour come twice (cron runs a "
+                "fixed-time job once and an interval job in both; calendar runs in both)"
+            )
         notes.append(
-            f"the UTC offset changes from {_offset(a)} to {_offset(b)} between "
-            f"{before.isoformat()} and {after.isoformat()} (DST {kind})"
+            f"DST: the clocks go {what}; {_offset(a)} -> {_offset(b)} at {when}, "
+            f"before the moment {after.isoformat()}"
         )
     return notes
 

@@ -144,7 +144,8 @@ def _calendar_notes(schedule: Schedule, steps: list[Step], wall_t0: float) -> li
                      "re-armed when the wall clock steps or the machine resumes")
         moments = [datetime.fromtimestamp(wall_t0 + s.due, rule.zone) for s in steps
                    if s.call is call]
-        notes += [f"{call.name}: {note}" for note in dst_notes(moments)]
+        start = datetime.fromtimestamp(wall_t0, rule.zone)
+        notes += [f"{call.name}: {note}" for note in dst_notes(moments, start)]
     return notes
 
 

@@ -141,7 +141,14 @@ def _go(
     if schedule is None:
         from .loader import load_text
 
-        loaded = load_text(text, SOURCE)
+        # The policies are applied to the model below: the loader takes no key for them yet.
+        policy = tuple(_policy_lines(overlap, late_after))
+        loaded = load_text(
+            "".join(
+                line for line in text.splitlines(keepends=True) if line.rstrip("\n") not in policy
+            ),
+            SOURCE,
+        )
     else:
         loaded = schedule()
     loaded = _with_policies(loaded, overlap, late_after)
