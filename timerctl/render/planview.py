@@ -20,6 +20,10 @@ def _more_text(plan: Plan) -> list[str]:
 
 def _repeat_text(step: Step) -> str:
     rep = step.call.repeat
+    rule = step.call.rule
+    if rule is not None:
+        total = rule.count if rule.count is not None else "∞"
+        return f"n={step.n}/{total} {rule.describe()}"
     if rep is None:
         return ""
     total = rep.firings(step.call.offset)
