@@ -22,8 +22,8 @@ def _repeat_text(step: Step) -> str:
     rep = step.call.repeat
     rule = step.call.rule
     if rule is not None:
-        total = rule.count if rule.count is not None else "∞"
-        return f"n={step.n}/{total} {rule.describe()}"
+        bound = "∞" if rule.count is None else str(rule.count)
+        return f"n={step.n}/{bound} {rule.describe()}"
     if rep is None:
         return ""
     total = rep.firings(step.call.offset)
