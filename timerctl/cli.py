@@ -81,8 +81,29 @@ def _load_plugins(modules: Iterable[str]) -> None:
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
 
 
+#: the one-liners (shellcmds.py), added to the group when first named or listed: building their
+#: five commands costs a few ms of start-up that `run` and `check` need not pay
+ONE_LINER_NAMES = ("every", "after", "at", "cron", "calendar")
+
+
 class _Group(click.Group):
     """Maps errors that escape a command: user errors to their codes, bugs to one line."""
+
+    def _one_liners(self) -> None:
+        if ONE_LINER_NAMES[0] not in self.commands:
+            from .shellcmds import ONE_LINERS  # it uses run_options and execute below
+
+            for command in ONE_LINERS:
+                self.add_command(command)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in ONE_LINER_NAMES:
+            self._one_liners()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._one_liners()
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -778,13 +799,6 @@ def report(recording: str, svg: str | None, html: str | None) -> None:
     renderer(end)
     if svg or html:
         sys.exit(_export(renderer, svg, html))
-
-
-# The one-liners (every, after, at, cron, calendar) use run_options and execute from above.
-from .shellcmds import ONE_LINERS  # noqa: E402
-
-for _one_liner in ONE_LINERS:
-    cli.add_command(_one_liner)
 
 
 def _quiet_stderr() -> None:
