@@ -337,3 +337,30 @@ def test_file_arguments_complete_to_files(tmp_path: Path) -> None:
     )
     proc = subprocess.run([TIMERCTL], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert proc.stdout.strip().splitlines()[0].startswith("file"), proc.stdout
+
+
+def test_overlap_kill_ends_the_running_process_group() -> None:
+    proc = sh(
+        "every",
+        "100ms",
+        "--count",
+        "2",
+        "--overlap",
+        "kill",
+        "--timeout",
+        "400ms",
+        "--format",
+        "jsonl",
+        "--",
+        "sleep",
+        "30",
+        timeout=20,
+    )
+    assert proc.returncode == 124, proc.stderr
+    got = {c["n"]: c for c in calls(proc.stdout)}
+    assert got[1]["cancelled"] and got[1]["error"]["message"] == (
+        "killed: call 2 was due (overlap = kill)"
+    )
+    assert got[1]["duration"] < 5  # ended, not waited for
+    assert got[2]["cancelled"]  # the timeout ended the second
+    assert [r["action"] for r in records(proc.stdout) if r["event"] == "policy"] == ["kill"]

@@ -55,10 +55,8 @@ def _toml_str(text: str) -> str:
 def _name_for(argv: tuple[str, ...], name: str | None) -> str:
     if name:
         return name
-    from .limits import CONTROLS
-
-    base = os.path.basename(argv[0]) or "exec"
-    return "exec" if CONTROLS.search(base) else base
+    base = os.path.basename(argv[0])
+    return base if base and base.isprintable() else "exec"  # a name is a column of the output
 
 
 def _need_command(argv: tuple[str, ...], example: str) -> None:
@@ -139,11 +137,15 @@ def _go(
         start_display(kw["fmt"], kw["clock"])
     _load_plugins(plugins)
     if schedule is None:
-        from .loader import load_text
+        from importlib import import_module, util
 
+        # the loader package (issue 12) where it has landed, else the module it replaces
+        loader = import_module(
+            ".load" if util.find_spec("timerctl.load") else ".loader", __package__
+        )
         # The policies are applied to the model below: the loader takes no key for them yet.
         policy = tuple(_policy_lines(overlap, late_after))
-        loaded = load_text(
+        loaded = loader.load_text(
             "".join(
                 line for line in text.splitlines(keepends=True) if line.rstrip("\n") not in policy
             ),
