@@ -137,15 +137,9 @@ def _go(
         start_display(kw["fmt"], kw["clock"])
     _load_plugins(plugins)
     if schedule is None:
-        from importlib import import_module, util
-
-        # the loader package (issue 12) where it has landed, else the module it replaces
-        loader = import_module(
-            ".load" if util.find_spec("timerctl.load") else ".loader", __package__
-        )
         # The policies are applied to the model below: the loader takes no key for them yet.
         policy = tuple(_policy_lines(overlap, late_after))
-        loaded = loader.load_text(
+        loaded = _load_text()(
             "".join(
                 line for line in text.splitlines(keepends=True) if line.rstrip("\n") not in policy
             ),
@@ -166,6 +160,19 @@ def _go(
         )
         return
     sys.exit(execute(loaded, timeout_exit=EXIT_TIMEOUT, **kw))
+
+
+def _load_text() -> Callable[..., Schedule]:
+    """The loader's load_text: the package of issue 12 where it has landed, else the module it
+    replaces (so this module works on either side of that merge)."""
+    from importlib import import_module
+
+    for name in (".load", ".loader"):
+        try:
+            return import_module(name, __package__).load_text  # type: ignore[no-any-return]
+        except (ImportError, AttributeError):
+            continue
+    raise ImportError("timerctl has no schedule loader")
 
 
 def one_liner_options(func: Callable[..., Any]) -> Callable[..., Any]:
