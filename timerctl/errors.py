@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # a usage error or an invalid schedule: nothing ran
     SOFTWARE = 70  # EX_SOFTWARE: an internal error (a bug)
     IOERR = 74  # EX_IOERR: stdout cannot be written (a full disk)
+    TIMEOUT = 124  # timeout(1)'s: a one-liner's --timeout ended the run
     HANGUP = 129  # SIGHUP: the terminal went away
     INTERRUPTED = 130  # SIGINT: Ctrl-C
     QUIT = 131  # SIGQUIT

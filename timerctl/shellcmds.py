@@ -130,7 +130,7 @@ def _go(
         click.echo(text, nl=False)
         return
     from .cli import _load_plugins
-    from .engine import EXIT_TIMEOUT
+    from .errors import ExitCode
 
     planned = kw.pop("plan")
     if planned is None:
@@ -139,7 +139,9 @@ def _go(
     if schedule is None:
         # The policies are applied to the model below: the loader takes no key for them yet.
         policy = tuple(_policy_lines(overlap, late_after))
-        loaded = _load_text()(
+        from .load import load_text
+
+        loaded = load_text(
             "".join(
                 line for line in text.splitlines(keepends=True) if line.rstrip("\n") not in policy
             ),
@@ -159,20 +161,7 @@ def _go(
             make_plan(loaded, time.time(), limit=planned), sys.stdout
         )
         return
-    sys.exit(execute(loaded, timeout_exit=EXIT_TIMEOUT, **kw))
-
-
-def _load_text() -> Callable[..., Schedule]:
-    """The loader's load_text: the package of issue 12 where it has landed, else the module it
-    replaces (so this module works on either side of that merge)."""
-    from importlib import import_module
-
-    for name in (".load", ".loader"):
-        try:
-            return import_module(name, __package__).load_text  # type: ignore[no-any-return]
-        except (ImportError, AttributeError):
-            continue
-    raise ImportError("timerctl has no schedule loader")
+    sys.exit(execute(loaded, timeout_exit=ExitCode.TIMEOUT, **kw))
 
 
 def one_liner_options(func: Callable[..., Any]) -> Callable[..., Any]:
