@@ -127,3 +127,43 @@ def test_format_is_short() -> None:
         "0s",
         "1.25s",
     ]
+
+
+# -- in a schedule: every key of seconds takes a duration text ---------------------------------
+
+
+def test_schedule_keys_take_durations() -> None:
+    from helpers import schedule
+
+    from timerctl.schedule import Overlap
+
+    sched = schedule("""
+    [[call]]
+    soon = true
+    every = "100ms"
+    until = "1m30s"
+    jitter = "2ms"
+    overlap = "skip"
+    late_after = "1s"
+    callback = "echo"
+
+    [[call]]
+    later = "2h 30min"
+    callback = "echo"
+    """)
+    tick, later = sched.calls
+    assert tick.repeat is not None
+    assert (tick.repeat.every, tick.repeat.until, tick.repeat.jitter) == (0.1, 90.0, 0.002)
+    assert (tick.overlap, tick.late_after) == (Overlap.SKIP, 1.0)
+    assert later.offset == 9000.0
+
+
+def test_a_bad_duration_in_a_schedule_is_located() -> None:
+    from helpers import schedule
+
+    from timerctl.errors import ScheduleError
+
+    with pytest.raises(ScheduleError) as caught:
+        schedule('[[call]]\nlater = "5 mins"\ncallback = "echo"\n')
+    (problem,) = caught.value.problems
+    assert problem.line == 2 and "did you mean 'min'?" in problem.message

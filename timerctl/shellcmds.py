@@ -84,7 +84,7 @@ def _call_lines(name: str, argv: tuple[str, ...], call_timeout: float | None) ->
 
 
 def _policy_lines(overlap: str, late_after: float | None) -> list[str]:
-    """The policy keys: written only when set, so a plain one-liner's file loads today."""
+    """The policy keys, written only when set (a plain one-liner's file stays minimal)."""
     lines = []
     if overlap != "allow":
         lines.append(f"overlap = {_toml_str(overlap)}")
@@ -137,19 +137,11 @@ def _go(
         start_display(kw["fmt"], kw["clock"])
     _load_plugins(plugins)
     if schedule is None:
-        # The policies are applied to the model below: the loader takes no key for them yet.
-        policy = tuple(_policy_lines(overlap, late_after))
         from .load import load_text
 
-        loaded = load_text(
-            "".join(
-                line for line in text.splitlines(keepends=True) if line.rstrip("\n") not in policy
-            ),
-            SOURCE,
-        )
+        loaded = load_text(text, SOURCE)  # the policies are keys of the file like the rest
     else:
-        loaded = schedule()
-    loaded = _with_policies(loaded, overlap, late_after)
+        loaded = _with_policies(schedule(), overlap, late_after)
     if planned is not None:
         import time
 

@@ -6,8 +6,8 @@ of ``Call``, or of ``Repeat`` when the key belongs to the ``repeat`` group). A c
 the model's value, or raises ``Bad(message)``; it is written to cost a few hundred ns for a
 good value (a 100,000-entry schedule runs each ~100,000 times).
 
-Adding a key is adding a row (and, if it is new to the model, its attribute there). A duration
-may be written as text once ``SECONDS_FROM_TEXT`` is a parser (``"500ms"`` -> 0.5): one line.
+Adding a key is adding a row (and, if it is new to the model, its attribute there). Every
+duration may be written as text: ``"500ms"``, ``"1m30s"`` (``SECONDS_FROM_TEXT``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from datetime import date, datetime
 from datetime import time as dtime
 from typing import Any
 
+from ..durations import parse_duration
 from ..registry import suggest
-from ..schedule import Kind, LoopImpl, Mode
+from ..schedule import Kind, LoopImpl, Mode, Overlap
 from .messages import choices_text, quoted, show, type_name
 from .toml import INT_MAX, MAX_NESTING
 
@@ -46,7 +47,7 @@ MIN_EVERY = 1e-6
 CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 #: the parser of durations written as text ("500ms"); None: a duration is a TOML number
-SECONDS_FROM_TEXT: Callable[[str], float] | None = None
+SECONDS_FROM_TEXT: Callable[[str], float] | None = parse_duration
 
 
 class Bad(Exception):
@@ -286,6 +287,8 @@ CALL_FIELDS: tuple[Field, ...] = (
     Field("until", seconds, "until", REPEAT, needs="every"),
     Field("mode", either, "mode", REPEAT, needs="every", options=Mode),
     Field("jitter", seconds, "jitter", REPEAT, needs="every"),
+    Field("overlap", choice, "overlap", options=Overlap),
+    Field("late_after", seconds, "late_after"),
 )
 
 RUN_FIELDS: tuple[Field, ...] = (
