@@ -155,3 +155,55 @@ def test_a_wall_clock_moment_is_rearmed_when_the_wall_clock_steps() -> None:
     assert record.t < 10  # noticed by the wall watch (once a second), not after an hour
     assert abs(record.wall_time - moment.timestamp()) < 5
     assert abs(step.step - 3600) < 1
+
+
+# -- in a schedule file ---------------------------------------------------------------------------
+
+
+def test_cron_and_calendar_keys_load_with_zone_and_bounds() -> None:
+    from helpers import schedule
+
+    sched = schedule("""
+    [[call]]
+    name = "standup"
+    calendar = "Mon..Fri 09:00"
+    tz = "Europe/Berlin"
+    count = 2
+    callback = "echo"
+
+    [[call]]
+    cron = "*/30 * * * *"
+    until = "2h"
+    callback = "echo"
+    """)
+    standup, half = sched.calls
+    assert standup.kind is Kind.CALENDAR and standup.rule is not None
+    assert (standup.rule.expr, standup.rule.tz, standup.rule.count) == (
+        "Mon..Fri 09:00",
+        "Europe/Berlin",
+        2,
+    )
+    assert half.name == "cron#1" and half.rule is not None and half.rule.until == 7200.0
+    run = run_virtual_from(sched, at(2026, 12, 4, 10, 0))
+    assert walls(run)[:2] == ["2026-12-04T10:30:00+01:00", "2026-12-04T11:00:00+01:00"]
+    assert "2026-12-07T09:00:00+01:00" in walls(run)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ('cron = "61 * * * *"', 2, "'cron': bad cron expression '61 * * * *': Bad minute"),
+        ('calendar = "daily"\nevery = 5', 3, "'every' does not apply to a calendar entry"),
+        ('cron = "* * * * *"\ntz = "Mars/Base"', 3, "'tz': unknown time zone 'Mars/Base'"),
+        ('soon = true\ntz = "UTC"', 3, "'tz' needs 'cron' or 'calendar'"),
+    ],
+)
+def test_calendar_keys_are_checked_and_located(text: str, line: int, message: str) -> None:
+    from helpers import schedule
+
+    from timerctl.errors import ScheduleError
+
+    with pytest.raises(ScheduleError) as caught:
+        schedule(f'[[call]]\n{text}\ncallback = "echo"\n')
+    (problem,) = caught.value.problems
+    assert problem.line == line and message in problem.message, problem

@@ -243,11 +243,11 @@ def test_until_counts_from_t0_even_for_a_wall_clock_at() -> None:
             "unknown key 'kwarg' in [[call]] (did you mean 'kwargs'?)",
         ),
         # wrong types
-        (
-            '[[call]]\nlater = "1"\ncallback = "echo"\n',
+        (  # a string is a duration text ("1" is a second): one that is not says why
+            '[[call]]\nlater = "soon"\ncallback = "echo"\n',
             2,
             1,
-            "'later' must be a number of seconds, not a string",
+            "'later' = 'soon' is not a duration: cannot read duration 'soon' at 'soon'",
         ),
         (
             '[[call]]\nlater = true\ncallback = "echo"\n',

@@ -2,9 +2,8 @@
 
 Each builds a one-entry schedule that runs the command with ``exec`` and hands it to the same
 ``execute`` as ``run``: same engine, same renderers, same records. ``every``, ``after`` and
-``at`` are written as schedule text and loaded by the loader (``--show`` prints that very text,
-which ``timerctl run -`` runs identically); ``cron`` and ``calendar`` build the model directly
-until the loader's rule table takes their keys.
+``at``, ``cron`` and ``calendar`` are written as schedule text and loaded by the loader:
+``--show`` prints that very text, which ``timerctl run -`` runs identically.
 
 ``--timeout`` here is timeout(1)'s: a run it ends exits 124. (On ``run`` it stays a stop
 condition that exits 0, as the schedule contract says.)
@@ -12,20 +11,16 @@ condition that exits 0, as the schedule contract says.)
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from datetime import time as dtime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from .cli import DURATION, execute, run_options, start_display
-
-if TYPE_CHECKING:
-    from .schedule import Call, Schedule
 
 #: what the records name the schedule of a one-liner
 SOURCE = "<command line>"
@@ -103,27 +98,7 @@ def _document(command: str, lines: list[str]) -> str:
     return f"# {command}\n[[call]]\n" + "".join(f"{line}\n" for line in lines)
 
 
-def _with_policies(schedule: Schedule, overlap: str, late_after: float | None) -> Schedule:
-    if overlap == "allow" and late_after is None:
-        return schedule
-    from .schedule import Overlap
-
-    calls = tuple(
-        dataclasses.replace(c, overlap=Overlap(overlap), late_after=late_after)
-        for c in schedule.calls
-    )
-    return dataclasses.replace(schedule, calls=calls)
-
-
-def _go(
-    text: str,
-    schedule: Callable[[], Schedule] | None,
-    show: bool,
-    overlap: str,
-    late_after: float | None,
-    plugins: tuple[str, ...],
-    kw: dict[str, Any],
-) -> None:
+def _go(text: str, show: bool, plugins: tuple[str, ...], kw: dict[str, Any]) -> None:
     """--show prints the file, --plan its timeline; otherwise load it (or build it) and run it
     as `run` would."""
     if show:
@@ -136,12 +111,9 @@ def _go(
     if planned is None:
         start_display(kw["fmt"], kw["clock"])
     _load_plugins(plugins)
-    if schedule is None:
-        from .load import load_text
+    from .load import load_text
 
-        loaded = load_text(text, SOURCE)  # the policies are keys of the file like the rest
-    else:
-        loaded = _with_policies(schedule(), overlap, late_after)
+    loaded = load_text(text, SOURCE)  # what --show prints is what runs
     if planned is not None:
         import time
 
@@ -282,7 +254,7 @@ def every(
     from .durations import format_duration
 
     text = _document(_command_text(f"every {format_duration(interval)}", command), lines)
-    _go(text, None, show, overlap, late_after, plugins, kw)
+    _go(text, show, plugins, kw)
 
 
 @click.command(
@@ -316,7 +288,7 @@ def after(
         *_policy_lines(overlap, late_after),
     ]
     text = _document(_command_text(f"after {format_duration(delay)}", command), lines)
-    _go(text, None, show, overlap, late_after, plugins, kw)
+    _go(text, show, plugins, kw)
 
 
 def _moment_toml(text: str) -> str:
@@ -373,7 +345,7 @@ def at(
         *_policy_lines(overlap, late_after),
     ]
     text = _document(_command_text(f"at {moment}", command), lines)
-    _go(text, None, show, overlap, late_after, plugins, kw)
+    _go(text, show, plugins, kw)
 
 
 def _calendar_command(kind: str, example: str, what: str) -> click.Command:
@@ -407,11 +379,10 @@ def _calendar_command(kind: str, example: str, what: str) -> click.Command:
         from .calendars import RuleKind, WallRule
 
         try:
-            rule = WallRule(RuleKind(kind), expression, tz, count=count, until=until)
+            WallRule(RuleKind(kind), expression, tz, count=count, until=until)  # a usage error now
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="EXPRESSION") from None
         entry = _name_for(command, name)
-        kwargs = {} if call_timeout is None else {"timeout": call_timeout}
         lines = [*_call_lines(entry, command, call_timeout), f"{kind} = {_toml_str(expression)}"]
         if tz is not None:
             lines.append(f"tz = {_toml_str(tz)}")
@@ -419,10 +390,7 @@ def _calendar_command(kind: str, example: str, what: str) -> click.Command:
         how = f"{kind} {_quote(expression)}" + (f" --tz {_quote(tz)}" if tz else "")
         text = _document(_command_text(how, command), lines)
 
-        def build() -> Schedule:
-            return _rule_schedule(entry, command, kwargs, rule)
-
-        _go(text, build, show, overlap, late_after, plugins, kw)
+        _go(text, show, plugins, kw)
 
     return command_
 
@@ -433,27 +401,13 @@ def _quote(text: str) -> str:
     return shlex.quote(text)
 
 
-def _rule_schedule(name: str, argv: tuple[str, ...], kwargs: dict[str, Any], rule: Any) -> Schedule:
-    from .execcb import check
-    from .schedule import Call, Kind, Schedule
-
-    problem = check(argv, kwargs)
-    if problem:
-        raise click.BadParameter(problem, param_hint="COMMAND")
-    kind = Kind.CRON if rule.kind.value == "cron" else Kind.CALENDAR
-    call: Call = Call(
-        name=name, kind=kind, callback="exec", args=argv, kwargs=kwargs, rule=rule, line=2
-    )
-    return Schedule(path=SOURCE, calls=(call,))
-
-
 cron = _calendar_command(
     "cron",
     """\b
 Examples:
   timerctl cron "*/5 * * * *" -- ./sync.sh
   timerctl cron "0 9 * * 1-5" --tz Europe/Berlin -- ./standup-reminder
-  timerctl cron "@hourly" --count 1 --format jsonl -- date
+  timerctl cron "0 * * * *" --count 1 --format jsonl -- date
 """,
     """Run COMMAND at the moments of a cron EXPRESSION (5 fields, Debian cron semantics).
 

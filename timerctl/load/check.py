@@ -21,11 +21,13 @@ from ..schedule import Call, Repeat, RunConfig, Schedule
 from . import messages as msg
 from .localtime import Gap, next_time, resolve_datetime
 from .rules import (
+    CALENDARS,
     CALL_EXTRAS,
     CALL_KEYS,
     CALL_RULES,
     KIND_OF,
     NEEDS,
+    NOT_FOR_CALENDARS,
     REPEAT_INTO,
     RUN_INTO,
     RUN_KEYS,
@@ -195,7 +197,14 @@ class Checker:
         (key,) = timing
         offset = values[key]
         wall_at: Any = None
-        if type(offset) is not float:
+        rule = None
+        if key in CALENDARS:
+            if not keys.isdisjoint(NOT_FOR_CALENDARS):
+                return self.problems_of(i, d, counters)
+            rule, offset = _wall_rule(key, values), 0.0
+        elif "tz" in values:
+            return self.problems_of(i, d, counters)
+        elif type(offset) is not float:
             wall_at = self.wall_clock(offset)
             if type(wall_at) is str:
                 return self.problems_of(i, d, counters)
@@ -218,7 +227,7 @@ class Checker:
         if why is not None:
             return self.problems_of(i, d, counters)
         repeat = None
-        if not keys.isdisjoint(REPEAT_KEYSET):
+        if rule is None and not keys.isdisjoint(REPEAT_KEYSET):
             if "every" not in values:
                 return self.problems_of(i, d, counters)
             fields = {into: values[k] for k, into in REPEAT_INTO if k in values}
@@ -246,6 +255,8 @@ class Checker:
             "repeat": repeat,
             "line": 0,
         }
+        if rule is not None:
+            fields["rule"] = rule
         if CALL_EXTRAS:  # keys whose rows name another attribute of Call
             fields.update((into, values[k]) for k, into in CALL_EXTRAS if k in values)
         call = _new(Call)
@@ -273,7 +284,15 @@ class Checker:
         timing = [k for k in TIMING_KEYS if k in d]
         offset = values.get(timing[0]) if len(timing) == 1 else None
         wall_at: Any = None
-        if len(timing) == 1:
+        calendar = len(timing) == 1 and timing[0] in CALENDARS
+        if calendar:
+            for key in NOT_FOR_CALENDARS & d.keys():
+                self.problem(("call", i, key), msg.not_for_calendar(key, timing[0]))
+        elif "tz" in d:
+            self.problem(("call", i, "tz"), msg.tz_needs_calendar())
+        if calendar:
+            offset = 0.0
+        elif len(timing) == 1:
             if offset is not None and type(offset) is not float and type(offset) is not Bad:
                 moment = self.wall_clock(offset)
                 if type(moment) is str:
@@ -301,7 +320,7 @@ class Checker:
                 key = "kwargs" if "kwargs" in d else "args" if "args" in d else "callback"
                 self.problem(("call", i, key), f"bad arguments for '{spec.name}': {why}")
 
-        if not d.keys().isdisjoint(REPEAT_KEYSET):
+        if not calendar and not d.keys().isdisjoint(REPEAT_KEYSET):
             self.repeat(i, d, values, offset, wall_at)
 
         name = values.get("name")
@@ -434,3 +453,16 @@ class Checker:
                         f"'{call.callback}' names no entry of this schedule: "
                         f"{msg.quoted(target)}{suggest(target, names)}",
                     )
+
+
+def _wall_rule(key: str, values: dict[str, Any]) -> Any:
+    """A cron/calendar entry's timing: its expression, zone and bounds (all checked)."""
+    from ..calendars import RuleKind, WallRule
+
+    return WallRule(
+        RuleKind(key),
+        values[key],
+        values.get("tz"),
+        count=values.get("count"),
+        until=values.get("until"),
+    )

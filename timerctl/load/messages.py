@@ -80,7 +80,10 @@ def choices_text(choices: list[str]) -> str:
 
 # -- the messages of whole entries (the per-key ones are with their rules in rules.py) ---------
 
-NO_TIMING = "[[call]] needs exactly one of: soon = true, later = SECONDS, at = TIME"
+NO_TIMING = (
+    "[[call]] needs exactly one of: soon = true, later = SECONDS, at = TIME, "
+    "cron = EXPRESSION, calendar = EXPRESSION"
+)
 NO_CALLBACK = "[[call]] needs 'callback' (see `timerctl callbacks`)"
 NO_CALLS = "no [[call]] entries: nothing to schedule"
 CALL_NOT_ARRAY = "'call' must be an array of tables ([[call]] entries)"
@@ -91,7 +94,10 @@ BIG_INTEGER = "integer too large: TOML integers are 64-bit (up to 92233720368547
 
 
 def two_timings(first: str, second: str) -> str:
-    return f"'{first}' and '{second}' cannot both be given: use exactly one of soon, later, at"
+    return (
+        f"'{first}' and '{second}' cannot both be given: use exactly one of soon, later, "
+        "at, cron, calendar"
+    )
 
 
 def needs(key: str, other: str) -> str:
@@ -115,3 +121,14 @@ def default_name_taken(name: str, first_line: int) -> str:
         f"this [[call]]'s default name {quoted(name)} is already the name of the "
         f"[[call]] on line {first_line}: give one of them a name"
     )
+
+
+def not_for_calendar(key: str, timing: str) -> str:
+    return (
+        f"'{key}' does not apply to a {timing} entry: it repeats by its expression "
+        "(count and until bound it)"
+    )
+
+
+def tz_needs_calendar() -> str:
+    return "'tz' needs 'cron' or 'calendar' (it is their time zone)"

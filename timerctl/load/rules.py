@@ -155,6 +155,41 @@ def text(key: str) -> Convert:
     return convert
 
 
+def expression(key: str) -> Convert:
+    """``cron`` / ``calendar``: an expression its package accepts, refused at load (not at
+    3 am). The zone and the bounds join it in ``check`` (``CALENDARS``)."""
+    from ..calendars import RuleKind, WallRule
+
+    kind = RuleKind(key)
+
+    def convert(value: Any) -> Any:
+        if type(value) is not str:
+            raise Bad(f"'{key}' must be a string, not {type_name(value)}")
+        try:
+            WallRule(kind, value, "UTC")
+        except ValueError as exc:
+            raise Bad(f"'{key}': {exc}") from None
+        return value
+
+    return convert
+
+
+def zone(key: str) -> Convert:
+    """``tz``: an IANA time zone name zoneinfo knows."""
+    from ..calendars import zone_named
+
+    def convert(value: Any) -> Any:
+        if type(value) is not str:
+            raise Bad(f"'{key}' must be a string, not {type_name(value)}")
+        try:
+            zone_named(value)
+        except ValueError as exc:
+            raise Bad(f"'{key}': {exc}") from None
+        return value
+
+    return convert
+
+
 def label(key: str) -> Convert:
     """A name shown in every record: a non-empty line without control characters."""
 
@@ -279,6 +314,9 @@ CALL_FIELDS: tuple[Field, ...] = (
     Field("soon", flag, "offset", timing=Kind.SOON),
     Field("later", seconds, "offset", timing=Kind.LATER),
     Field("at", moment, "offset", timing=Kind.AT),
+    Field("cron", expression, "rule", timing=Kind.CRON),
+    Field("calendar", expression, "rule", timing=Kind.CALENDAR),
+    Field("tz", zone, "tz", needs="cron"),  # (or calendar: see CALENDARS)
     Field("callback", text, "callback"),
     Field("args", array, "args"),
     Field("kwargs", table, "kwargs"),
@@ -316,7 +354,12 @@ RUN_RULES: dict[str, Convert] = {f.key: f.converter() for f in RUN_FIELDS}
 
 #: the check builds a Call's name, kind, callback, args, kwargs, offset (from the timing key)
 #: itself; a row naming any other attribute of Call is copied there as it is
-_BUILT = frozenset(("name", "callback", "args", "kwargs", "offset"))
+_BUILT = frozenset(("name", "callback", "args", "kwargs", "offset", "rule", "tz"))
 CALL_EXTRAS = tuple((f.key, f.into) for f in CALL_FIELDS if f.part == CALL and f.into not in _BUILT)
 REPEAT_INTO = tuple((f.key, f.into) for f in CALL_FIELDS if f.part == REPEAT)
 RUN_INTO = {f.key: f.into for f in RUN_FIELDS}
+
+#: the timing keys whose entries repeat by their expression, on the wall clock: ``tz`` and the
+#: bounds count and until go with them; every, mode and jitter do not
+CALENDARS = frozenset(f.key for f in CALL_FIELDS if f.timing in (Kind.CRON, Kind.CALENDAR))
+NOT_FOR_CALENDARS = frozenset(("every", "mode", "jitter"))
