@@ -33,8 +33,9 @@ def _repeat_text(step: Step) -> str:
 def plain(plan: Plan, stream: IO[str]) -> None:
     names = max([5, *(len(s.call.name) for s in plan.steps)])
     calls = min(40, max([4, *(len(s.call.describe()) for s in plan.steps)]))
+    n = len(plan.schedule.calls)
     lines = [
-        f"# plan of {oneline(plan.schedule.path)} · {len(plan.schedule.calls)} entries · "
+        f"# plan of {oneline(plan.schedule.path)} · {n} entr{'y' if n == 1 else 'ies'} · "
         f"t0 = now ({iso(plan.wall_t0)})",
         f"{'order':>5}  {'T+':>12}  {'wall':<32}  {'entry':<{names}}  {'call':<{calls}}  repeat",
     ]
