@@ -25,6 +25,7 @@ from .rules import (
     CALL_EXTRAS,
     CALL_KEYS,
     CALL_RULES,
+    EXTRA_KEYSET,
     KIND_OF,
     NEEDS,
     NOT_FOR_CALENDARS,
@@ -257,7 +258,7 @@ class Checker:
         }
         if rule is not None:
             fields["rule"] = rule
-        if CALL_EXTRAS:  # keys whose rows name another attribute of Call
+        if not keys.isdisjoint(EXTRA_KEYSET):  # keys whose rows name another attribute of Call
             fields.update((into, values[k]) for k, into in CALL_EXTRAS if k in values)
         call = _new(Call)
         _set(call, "__dict__", fields)

@@ -356,6 +356,7 @@ RUN_RULES: dict[str, Convert] = {f.key: f.converter() for f in RUN_FIELDS}
 #: itself; a row naming any other attribute of Call is copied there as it is
 _BUILT = frozenset(("name", "callback", "args", "kwargs", "offset", "rule", "tz"))
 CALL_EXTRAS = tuple((f.key, f.into) for f in CALL_FIELDS if f.part == CALL and f.into not in _BUILT)
+EXTRA_KEYSET = frozenset(key for key, _ in CALL_EXTRAS)  # most entries have none of them
 REPEAT_INTO = tuple((f.key, f.into) for f in CALL_FIELDS if f.part == REPEAT)
 RUN_INTO = {f.key: f.into for f in RUN_FIELDS}
 
