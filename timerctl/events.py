@@ -8,7 +8,7 @@ from typing import Any
 
 from .schedule import describe_call
 
-_last_second: list = [None, "", ""]  # whole second, its text, its UTC offset: one per second
+_last_second: list[Any] = [None, "", ""]  # whole second, its text, its UTC offset: one per second
 
 
 def iso(ts: float) -> str:

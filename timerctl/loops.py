@@ -33,5 +33,6 @@ def loop_factory(
             raise LoopUnavailable(
                 "uvloop is not installed: pip install 'timerctl[uvloop]'"
             ) from None
-        return uvloop.new_event_loop
+        factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+        return factory
     return precise_loop_factory(precision)

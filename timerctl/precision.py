@@ -110,7 +110,7 @@ def _prctl() -> Callable[..., int] | None:
     prctl.restype = ctypes.c_int
     prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
                       ctypes.c_ulong]
-    return prctl  # type: ignore[no-any-return]
+    return prctl
 
 
 def _proc_slack_path() -> str | None:
@@ -196,13 +196,13 @@ def _make_inner(kind: str | None = None) -> tuple[selectors.BaseSelector, int | 
         else "select"
     )
     if kind == "epoll":
-        inner: selectors.BaseSelector = selectors.EpollSelector()
-        fd = inner.fileno()
+        epoll = selectors.EpollSelector()
+        fd = epoll.fileno()
         if fd < FD_SETSIZE:
-            return inner, fd, "1us", ""
+            return epoll, fd, "1us", ""
         # epoll_create returns the lowest free descriptor, so none below the limit is free:
         # keep the (correct, ms-rounded) epoll wait rather than fail the run.
-        return inner, None, "1ms", f"epoll fd {fd} >= FD_SETSIZE ({FD_SETSIZE}): ms waits"
+        return epoll, None, "1ms", f"epoll fd {fd} >= FD_SETSIZE ({FD_SETSIZE}): ms waits"
     if kind == "kqueue":  # kevent takes a timespec: ns waits already
         return selectors.KqueueSelector(), None, "1ns", ""  # type: ignore[attr-defined]
     return _SelectOnly(), None, "1us", ""

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the events module is not needed to choose a format (--help stays light)
+    from collections.abc import Callable
+
     from ..events import Event
 
 RENDERERS: dict[str, str] = {
@@ -54,4 +56,7 @@ def choose(fmt: str, stream: IO[str]) -> str:
 
 def make(fmt: str, stream: IO[str], options: RenderOptions) -> Renderer:
     module, _, cls = RENDERERS[choose(fmt, stream)].partition(":")
-    return getattr(importlib.import_module(module), cls)(stream, options)
+    factory: Callable[[IO[str], RenderOptions], Renderer] = getattr(
+        importlib.import_module(module), cls
+    )
+    return factory(stream, options)

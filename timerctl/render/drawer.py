@@ -75,10 +75,11 @@ def main() -> None:
                         break
                 else:
                     painter.refresh()
-                    batches = next(frames, None)
-                    if batches is None:  # end-of-file without an end: it died
+                    more = next(frames, None)
+                    if more is None:  # end-of-file without an end: it died
                         painter.orphaned()
                         break
+                    batches = more
             sys.stdout.flush()
         except OutputClosed:
             report = "closed"

@@ -152,7 +152,7 @@ class _Process:
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             # -P: no cwd on sys.path (a rich.py there must not be the display's rich)
-            proc = subprocess.Popen([sys.executable, "-P", "-c", _CHILD], stdin=theirs,
+            proc = subprocess.Popen([sys.executable, "-P", "-c", _CHILD], stdin=theirs.fileno(),
                                     stdout=fd, close_fds=True)
             display = cls(proc, ours, fd)
             atexit.register(display.discard)  # a no-op once it has been waited for
@@ -347,7 +347,7 @@ class LiveRenderer:
             self._start = event
             if isinstance(self._display, _Process):
                 self._stderr = _StderrToDisplay(self, sys.stderr)
-                sys.stderr = self._stderr  # type: ignore[assignment]
+                sys.stderr = self._stderr
             self._thread = start_thread(self._feed, "timerctl-feed")
 
     def _put_skipped(self) -> None:

@@ -18,7 +18,7 @@ import contextlib
 import os
 import sys
 from types import SimpleNamespace
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -104,13 +104,13 @@ def timeline(samples: Samples, duration: float, width: int) -> Text:
     out.append(f"  max {ms(peak)}\n")
     for idx, name in enumerate(names[:MAX_TIMELINE_ROWS]):
         out.append(f"{oneline(name)[:label_w]:>{label_w}} ", style="bold magenta")
-        for col, late in enumerate(rows[idx]):
-            if late is None:
+        for col, cell_late in enumerate(rows[idx]):
+            if cell_late is None:
                 out.append("·", style="dim")
             elif (idx, col) in failed_cells:
                 out.append("✖", style="bold red")
             else:
-                out.append("●" if late < 0.001 else "▲", style=late_style(late))
+                out.append("●" if cell_late < 0.001 else "▲", style=late_style(cell_late))
         out.append("\n")
     if len(names) > MAX_TIMELINE_ROWS:
         out.append(f"{'':>{label_w}} … {len(names) - MAX_TIMELINE_ROWS} more entries\n",
@@ -147,7 +147,8 @@ class RichRenderer:
         export = bool(options.extra.get("export"))
         self._out = TolerantStream(stream)
         self.console = _Console(
-            file=self._out, markup=False, highlight=False, emoji=False,
+            # TolerantStream forwards every other IO[str] attribute to the stream it wraps
+            file=cast("IO[str]", self._out), markup=False, highlight=False, emoji=False,
             # on screen a long record runs on (the terminal wraps it, --record keeps it); in an
             # export it wraps at the export's width rather than being cut off
             soft_wrap=not export, record=export, width=options.extra.get("width"),

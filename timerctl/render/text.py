@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from ..errors import OutputClosed
 from ..events import CallRecord, End, Start, iso
@@ -12,6 +12,14 @@ from .writer import output_error
 
 #: data shown verbatim but on one line, unable to drive the terminal (``safe.escape``)
 oneline = escape
+
+
+class TextSink(Protocol):
+    """What a renderer writes to: a text stream, or a ``TolerantStream`` around one."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 class TolerantStream:
@@ -47,7 +55,7 @@ class TolerantStream:
         return getattr(self._stream, name)
 
 
-def write_flushed(stream: IO[str], text: str) -> None:
+def write_flushed(stream: TextSink, text: str) -> None:
     """Write and flush at once (a record is out when the call happened, whatever
     PYTHONUNBUFFERED says); a reader gone away is OutputClosed, a full disk OutputError."""
     try:
