@@ -106,8 +106,10 @@ class ClockStep:
     wall_time: float  # the wall clock as it now reads
 
     def describe(self) -> str:
-        return (f"the wall clock stepped {self.step:+.6f}s against the loop clock "
-                f"(noticed at T+{self.t:.6f}); wall times from here are as it now reads")
+        return (
+            f"the wall clock stepped {self.step:+.6f}s against the loop clock "
+            f"(noticed at T+{self.t:.6f}); wall times from here are as it now reads"
+        )
 
 
 @dataclass
@@ -124,11 +126,15 @@ class Decision:
 
     def describe(self) -> str:
         if self.why == "late":
-            return (f"skipped call {self.n} of {self.entry}: {self.late:.6f}s late, beyond "
-                    f"its late_after (at T+{self.t:.6f})")
+            return (
+                f"skipped call {self.n} of {self.entry}: {self.late:.6f}s late, beyond "
+                f"its late_after (at T+{self.t:.6f})"
+            )
         what = {"skip": "skipped", "queue": "queued", "kill": "killed the running call for"}
-        return (f"{what.get(self.action, self.action)} call {self.n} of {self.entry}: the "
-                f"previous call still runs (overlap = {self.action}, at T+{self.t:.6f})")
+        return (
+            f"{what.get(self.action, self.action)} call {self.n} of {self.entry}: the "
+            f"previous call still runs (overlap = {self.action}, at T+{self.t:.6f})"
+        )
 
 
 @dataclass
@@ -171,10 +177,15 @@ class Backlog:
     policy: str  # "block": calls wait for the reader; "drop": records are dropped (counted)
 
     def describe(self) -> str:
-        what = ("records are dropped until it catches up (counted in the summary)"
-                if self.policy == "drop" else "calls wait for it (nothing is lost)")
-        return (f"stdout's reader is {self.pending / 1048576:.1f} MiB behind "
-                f"(noticed at T+{self.t:.6f}): {what}")
+        what = (
+            "records are dropped until it catches up (counted in the summary)"
+            if self.policy == "drop"
+            else "calls wait for it (nothing is lost)"
+        )
+        return (
+            f"stdout's reader is {self.pending / 1048576:.1f} MiB behind "
+            f"(noticed at T+{self.t:.6f}): {what}"
+        )
 
 
 Event = Start | CallRecord | Cancelled | ClockStep | Backlog | Decision | Output | End

@@ -108,8 +108,7 @@ def _prctl() -> Callable[..., int] | None:
     except (ImportError, OSError, AttributeError):
         return None
     prctl.restype = ctypes.c_int
-    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
-                      ctypes.c_ulong]
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
     return prctl
 
 
@@ -191,8 +190,10 @@ def _make_inner(kind: str | None = None) -> tuple[selectors.BaseSelector, int | 
     selector's own wait is already fine-grained (kqueue, select) or cannot be made so.
     """
     kind = kind or (
-        "epoll" if hasattr(selectors, "EpollSelector")
-        else "kqueue" if hasattr(selectors, "KqueueSelector")
+        "epoll"
+        if hasattr(selectors, "EpollSelector")
+        else "kqueue"
+        if hasattr(selectors, "KqueueSelector")
         else "select"
     )
     if kind == "epoll":
@@ -350,7 +351,9 @@ class PrecisionEventLoop(asyncio.SelectorEventLoop):
     ) -> None:
         self.precision = Precision(mode)
         selector = PrecisionSelector(
-            spin=self.precision is Precision.HIGH, lead=lead, lead_ratio=lead_ratio,
+            spin=self.precision is Precision.HIGH,
+            lead=lead,
+            lead_ratio=lead_ratio,
             kind=selector_kind,
         )
         super().__init__(selector)

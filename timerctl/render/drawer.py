@@ -44,7 +44,7 @@ def _frames(fd: int) -> Iterator[list[Any]]:
             end = _FRAME.size + size
             if len(buf) < end:
                 break
-            got.append(pickle.loads(memoryview(buf)[_FRAME.size:end]))
+            got.append(pickle.loads(memoryview(buf)[_FRAME.size : end]))
             del buf[:end]
         if got:
             yield got

@@ -70,20 +70,41 @@ def to_dict(event: Event) -> dict[str, Any]:
             "seed": event.seed,
         }
     if isinstance(event, Cancelled):
-        return {"event": "cancel", "entry": event.entry, "count": event.count, "by": event.by,
-                "at_end": event.at_end, "t": event.t}
+        return {
+            "event": "cancel",
+            "entry": event.entry,
+            "count": event.count,
+            "by": event.by,
+            "at_end": event.at_end,
+            "t": event.t,
+        }
     if isinstance(event, ClockStep):
-        return {"event": "clock", "t": event.t, "step": event.step,
-                "wall_time": iso(event.wall_time)}
+        return {
+            "event": "clock",
+            "t": event.t,
+            "step": event.step,
+            "wall_time": iso(event.wall_time),
+        }
     if isinstance(event, Backlog):
-        return {"event": "backlog", "t": event.t, "pending": event.pending,
-                "policy": event.policy}
+        return {"event": "backlog", "t": event.t, "pending": event.pending, "policy": event.policy}
     if isinstance(event, Decision):
-        return {"event": "policy", "entry": event.entry, "n": event.n, "action": event.action,
-                "why": event.why, "t": event.t, "late": event.late}
+        return {
+            "event": "policy",
+            "entry": event.entry,
+            "n": event.n,
+            "action": event.action,
+            "why": event.why,
+            "t": event.t,
+            "late": event.late,
+        }
     if isinstance(event, Output):
-        return {"event": "output", "entry": event.entry, "n": event.n, "t": event.t,
-                "line": event.line}
+        return {
+            "event": "output",
+            "entry": event.entry,
+            "n": event.n,
+            "t": event.t,
+            "line": event.line,
+        }
     assert isinstance(event, End)
     end = {
         "event": "end",
@@ -139,11 +160,15 @@ class JsonlRenderer:
         """
         fixed = self._fixed.get(r.entry)
         if fixed is None:
-            fixed = _dumps({
-                "entry": r.entry, "kind": r.kind, "callback": r.callback,
-                "args": r.args if _plain(r.args) else jsonable(r.args),
-                "kwargs": r.kwargs if _plain(r.kwargs.values()) else jsonable(r.kwargs),
-            })[1:-1]
+            fixed = _dumps(
+                {
+                    "entry": r.entry,
+                    "kind": r.kind,
+                    "callback": r.callback,
+                    "args": r.args if _plain(r.args) else jsonable(r.args),
+                    "kwargs": r.kwargs if _plain(r.kwargs.values()) else jsonable(r.kwargs),
+                }
+            )[1:-1]
             if r.n > 1:  # a repeating entry: worth keeping (a one-shot one is never seen again)
                 self._fixed[r.entry] = fixed
         result = r.result

@@ -73,8 +73,12 @@ def rich_renderer(stream: IO[str], options: RenderOptions) -> Any:
     """The rich format: a display process on a terminal during a real-clock run (where
     drawing would compete with due calls); otherwise drawn as events come (rich.RichRenderer)."""
     extra = options.extra
-    if (extra.get("clock") == "real" and is_terminal(stream) and not extra.get("export")
-            and extra.get("show_records", True)):
+    if (
+        extra.get("clock") == "real"
+        and is_terminal(stream)
+        and not extra.get("export")
+        and extra.get("show_records", True)
+    ):
         return LiveRenderer(stream, options)
     from .rich import RichRenderer
 
@@ -152,8 +156,12 @@ class _Process:
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             # -P: no cwd on sys.path (a rich.py there must not be the display's rich)
-            proc = subprocess.Popen([sys.executable, "-P", "-c", _CHILD], stdin=theirs.fileno(),
-                                    stdout=fd, close_fds=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-P", "-c", _CHILD],
+                stdin=theirs.fileno(),
+                stdout=fd,
+                close_fds=True,
+            )
             display = cls(proc, ours, fd)
             atexit.register(display.discard)  # a no-op once it has been waited for
         except (OSError, ValueError):
@@ -307,8 +315,9 @@ class LiveRenderer:
         self._stderr: _StderrToDisplay | None = None
         self._released = False
         self._aborted = False
-        self._display: _Process | _InProcess = (_display_for(stream, options)
-                                                or _InProcess(stream, options))
+        self._display: _Process | _InProcess = _display_for(stream, options) or _InProcess(
+            stream, options
+        )
         atexit.register(self.close)
 
     def bind_status(self, status: Callable[[], Any]) -> None:
@@ -331,9 +340,19 @@ class LiveRenderer:
                     return
                 self._shown += 1
                 self._put_skipped()
-                self._queue.append((REC, event.t, t, event.wall_time, event.late,
-                                    oneline(event.entry), oneline(event.describe()),
-                                    result_text(event), event.failed or event.cancelled))
+                self._queue.append(
+                    (
+                        REC,
+                        event.t,
+                        t,
+                        event.wall_time,
+                        event.late,
+                        oneline(event.entry),
+                        oneline(event.describe()),
+                        result_text(event),
+                        event.failed or event.cancelled,
+                    )
+                )
             return
         if isinstance(event, End):
             self._end(event)
@@ -419,8 +438,9 @@ class LiveRenderer:
         self._restore_stderr()
         try:
             display = _InProcess(self.stream, self.options)
-            display.painter.resume(self._start, "the display process ended: drawing goes on "
-                                                "in timerctl's own process")
+            display.painter.resume(
+                self._start, "the display process ended: drawing goes on in timerctl's own process"
+            )
             self._display = display
             display.send(batch)
         except DisplayGone as gone:

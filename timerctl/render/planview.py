@@ -13,8 +13,10 @@ from .text import jsonable, oneline
 def _more_text(plan: Plan) -> list[str]:
     out = []
     for name, more in plan.more.items():
-        out.append(f"{name}: {'repeats until stopped' if more is None else f'{more} more call(s)'}"
-                   " beyond this plan")
+        out.append(
+            f"{name}: {'repeats until stopped' if more is None else f'{more} more call(s)'}"
+            " beyond this plan"
+        )
     return out
 
 
@@ -53,12 +55,20 @@ def plain(plan: Plan, stream: IO[str]) -> None:
 def jsonl(plan: Plan, stream: IO[str]) -> None:
     out = []
     for s in plan.steps:
-        out.append({
-            "event": "plan", "order": s.order, "entry": s.call.name, "kind": s.call.kind.value,
-            "callback": s.call.callback, "args": jsonable(s.call.args),
-            "kwargs": jsonable(s.call.kwargs), "n": s.n, "due": s.due,
-            "wall_time": iso(plan.wall_t0 + s.due),
-        })
+        out.append(
+            {
+                "event": "plan",
+                "order": s.order,
+                "entry": s.call.name,
+                "kind": s.call.kind.value,
+                "callback": s.call.callback,
+                "args": jsonable(s.call.args),
+                "kwargs": jsonable(s.call.kwargs),
+                "n": s.n,
+                "due": s.due,
+                "wall_time": iso(plan.wall_t0 + s.due),
+            }
+        )
     for name, more in plan.more.items():
         out.append({"event": "more", "entry": name, "count": more})
     for note in plan.notes:
@@ -73,17 +83,30 @@ def rich(plan: Plan, stream: IO[str]) -> None:
     from .rich import _Console  # turns a closed pipe into OutputClosed, not rich's exit 1
 
     console = _Console(file=stream, markup=False, highlight=False, emoji=False)
-    table = Table(title=f"plan of {oneline(plan.schedule.path)} · t0 = now ({iso(plan.wall_t0)})",
-                  title_justify="left")
-    for col, justify in (("#", "right"), ("T+", "right"), ("wall", "left"), ("entry", "left"),
-                         ("call", "left"), ("repeat", "left")):
+    table = Table(
+        title=f"plan of {oneline(plan.schedule.path)} · t0 = now ({iso(plan.wall_t0)})",
+        title_justify="left",
+    )
+    for col, justify in (
+        ("#", "right"),
+        ("T+", "right"),
+        ("wall", "left"),
+        ("entry", "left"),
+        ("call", "left"),
+        ("repeat", "left"),
+    ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     short = console.width < 120  # a narrow terminal gets the time of day, not the date
     for s in plan.steps:
         wall = iso(plan.wall_t0 + s.due)
-        table.add_row(str(s.order), f"{s.due:.6f}", wall[11:26] if short else wall,
-                      Text(s.call.name, style="bold magenta"), Text(s.call.describe()),
-                      _repeat_text(s))
+        table.add_row(
+            str(s.order),
+            f"{s.due:.6f}",
+            wall[11:26] if short else wall,
+            Text(s.call.name, style="bold magenta"),
+            Text(s.call.describe()),
+            _repeat_text(s),
+        )
     console.print(table)
     for t in _more_text(plan):
         console.print(Text(t, style="dim"))

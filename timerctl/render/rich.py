@@ -47,8 +47,9 @@ MAX_TIMELINE_ROWS = TIMELINE_ROWS
 RESULT_ROOM = 36  # columns a record keeps for its result on a narrow terminal
 FOOTER_ROOM = 4  # columns the live footer leaves free at its end (for the echoed ^C)
 
-BUCKETS = tuple(zip(LATE_EDGES, ("< 10µs", "< 100µs", "< 1ms", "< 10ms", "< 100ms",
-                                 ">= 100ms"), strict=True))
+BUCKETS = tuple(
+    zip(LATE_EDGES, ("< 10µs", "< 100µs", "< 1ms", "< 10ms", "< 100ms", ">= 100ms"), strict=True)
+)
 
 
 def late_style(seconds: float) -> str:
@@ -81,8 +82,9 @@ def timeline(samples: Samples, duration: float, width: int) -> Text:
     names = list(samples.names)
     label_w = min(16, max(len(n) for n in names)) if names else 4
     worst = [0.0] * width
-    rows: dict[int, list[float | None]] = {i: [None] * width
-                                           for i in range(min(len(names), MAX_TIMELINE_ROWS))}
+    rows: dict[int, list[float | None]] = {
+        i: [None] * width for i in range(min(len(names), MAX_TIMELINE_ROWS))
+    }
     failed_cells: set[tuple[int, int]] = set()
     for t, late, idx, failed in samples.points():
         col = min(width - 1, int(t / span * width))
@@ -113,13 +115,20 @@ def timeline(samples: Samples, duration: float, width: int) -> Text:
                 out.append("●" if cell_late < 0.001 else "▲", style=late_style(cell_late))
         out.append("\n")
     if len(names) > MAX_TIMELINE_ROWS:
-        out.append(f"{'':>{label_w}} … {len(names) - MAX_TIMELINE_ROWS} more entries\n",
-                   style="dim")
-    out.append(f"{'':>{label_w}} 0s{'':>{max(0, width - 2 - len(f'{span:.3f}s'))}}{span:.3f}s\n",
-               style="dim")
+        out.append(
+            f"{'':>{label_w}} … {len(names) - MAX_TIMELINE_ROWS} more entries\n", style="dim"
+        )
+    out.append(
+        f"{'':>{label_w}} 0s{'':>{max(0, width - 2 - len(f'{span:.3f}s'))}}{span:.3f}s\n",
+        style="dim",
+    )
     out.append(f"{'':>{label_w}} ", style="dim")
-    for glyph, style, meaning in (("●", "green", "on time (< 1 ms)"), ("▲", "yellow", "late"),
-                                  ("✖", "bold red", "failed"), ("·", "dim", "no call")):
+    for glyph, style, meaning in (
+        ("●", "green", "on time (< 1 ms)"),
+        ("▲", "yellow", "late"),
+        ("✖", "bold red", "failed"),
+        ("·", "dim", "no call"),
+    ):
         out.append(glyph, style=style)
         out.append(f" {meaning}  ", style="dim")
     return out
@@ -148,10 +157,15 @@ class RichRenderer:
         self._out = TolerantStream(stream)
         self.console = _Console(
             # TolerantStream forwards every other IO[str] attribute to the stream it wraps
-            file=cast("IO[str]", self._out), markup=False, highlight=False, emoji=False,
+            file=cast("IO[str]", self._out),
+            markup=False,
+            highlight=False,
+            emoji=False,
             # on screen a long record runs on (the terminal wraps it, --record keeps it); in an
             # export it wraps at the export's width rather than being cut off
-            soft_wrap=not export, record=export, width=options.extra.get("width"),
+            soft_wrap=not export,
+            record=export,
+            width=options.extra.get("width"),
         )
         # On a terminal a record is one line that fits: narrower terminals drop the loop
         # column, then shorten the wall clock, then cut the line with an ellipsis.
@@ -195,8 +209,9 @@ class RichRenderer:
             named = oneline(r.entry), oneline(r.describe())
             if r.n > 1:  # a repeating entry: its next calls read the same (one-shots never do)
                 self._named[r.entry] = named
-        return self.parts(r.t, r.loop_time, r.wall_time, r.late, *named, result_text(r),
-                          r.failed or r.cancelled)
+        return self.parts(
+            r.t, r.loop_time, r.wall_time, r.late, *named, result_text(r), r.failed or r.cancelled
+        )
 
     def _draw_record(self, r: CallRecord) -> None:
         parts = self._record_parts(r)
@@ -266,8 +281,17 @@ class RichRenderer:
     def record(self, r: CallRecord) -> Text:
         return self.text(self._record_parts(r))
 
-    def parts(self, t: float, loop_time: float, wall_time: float, late: float, entry: str,
-              call: str, result: str, bad: bool) -> list[tuple[str, str | None]]:
+    def parts(
+        self,
+        t: float,
+        loop_time: float,
+        wall_time: float,
+        late: float,
+        entry: str,
+        call: str,
+        result: str,
+        bad: bool,
+    ) -> list[tuple[str, str | None]]:
         """A record's columns and their styles (entry, call and result already on one line)."""
         o = self.options
         parts: list[tuple[str, str | None]] = [(f"{t:10.6f} ", "bold")]
@@ -326,21 +350,35 @@ class RichRenderer:
         table.add_row("failed", Text(str(ev.failed), style="bold red" if ev.failed else "green"))
         table.add_row("cancelled", str(ev.cancelled))
         table.add_row("duration", f"{ev.duration:.3f}s")
-        table.add_row("late p50 / p90 / p99",
-                      f"{ms(ev.late_p50)} / {ms(ev.late_p90)} / {ms(ev.late_p99)}")
+        table.add_row(
+            "late p50 / p90 / p99", f"{ms(ev.late_p50)} / {ms(ev.late_p90)} / {ms(ev.late_p99)}"
+        )
         table.add_row("late max", ms(ev.late_max))
         table.add_row("early", Text(str(ev.early), style="bold magenta" if ev.early else ""))
         if ev.clock_steps:
-            table.add_row("clock steps", Text(f"{ev.clock_steps} (wall clock jumped; see above)",
-                                              style="bold yellow"))
+            table.add_row(
+                "clock steps",
+                Text(f"{ev.clock_steps} (wall clock jumped; see above)", style="bold yellow"),
+            )
         if ev.dropped:
-            table.add_row("dropped", Text(f"{ev.dropped} records (stdout's reader was too slow; "
-                                          "--record keeps all)", style="bold yellow"))
+            table.add_row(
+                "dropped",
+                Text(
+                    f"{ev.dropped} records (stdout's reader was too slow; --record keeps all)",
+                    style="bold yellow",
+                ),
+            )
         if self.start is not None:
-            precision = (f" · precision {self.start.precision} ({self.start.selector})"
-                         if self.start.precision else "")
-            table.add_row("loop", f"{self.start.loop_impl} · clock {self.start.clock} · "
-                                  f"resolution {self.start.clock_resolution:g}s{precision}")
+            precision = (
+                f" · precision {self.start.precision} ({self.start.selector})"
+                if self.start.precision
+                else ""
+            )
+            table.add_row(
+                "loop",
+                f"{self.start.loop_impl} · clock {self.start.clock} · "
+                f"resolution {self.start.clock_resolution:g}s{precision}",
+            )
         table.add_row("exit code", str(ev.exit_code))
         parts: list[Any] = [table]
         if self.samples.count:
@@ -353,8 +391,10 @@ class RichRenderer:
             parts += [Text("lateness", style="bold"), bars]
             # room for the entry labels (up to 16) and "  max 123.456ms" after the bars
             width = self.console.width - 17 - 16
-            parts += [Text("timeline", style="bold"),
-                      timeline(self.samples, ev.duration, min(100, width))]
+            parts += [
+                Text("timeline", style="bold"),
+                timeline(self.samples, ev.duration, min(100, width)),
+            ]
         return Group(*parts)
 
     # -- export
@@ -409,9 +449,15 @@ class Painter:
                 continue
             self._flush()
             if kind == SKIP:
-                r._print(r._fitted(Text(
-                    f"… {message[1]} more calls not drawn (too fast to read; --record keeps all)",
-                    style="dim")))
+                r._print(
+                    r._fitted(
+                        Text(
+                            f"… {message[1]} more calls not drawn "
+                            "(too fast to read; --record keeps all)",
+                            style="dim",
+                        )
+                    )
+                )
             elif kind == EVENT:
                 r._draw(message[1])
                 if isinstance(message[1], Start) and self.live_wanted:
@@ -475,9 +521,14 @@ class Painter:
 
     def _start_live(self) -> None:
         if self.live is None:
-            self.live = Live(self.renderer.footer(), console=self.renderer.console,
-                             auto_refresh=False, transient=True, redirect_stdout=False,
-                             redirect_stderr=True)
+            self.live = Live(
+                self.renderer.footer(),
+                console=self.renderer.console,
+                auto_refresh=False,
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=True,
+            )
             self.live.start()
 
     def _stop_live(self) -> None:

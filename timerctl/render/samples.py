@@ -98,8 +98,9 @@ class Samples:
         self.failed = set()
         self.width = max(self.t_max, 1e-9) / (TIME_BINS // 2)
         self.worst = array("d", [_NONE]) * TIME_BINS
-        self.rows = [array("d", [_NONE]) * TIME_BINS for _ in range(min(TIMELINE_ROWS,
-                                                                          len(self.names)))]
+        self.rows = [
+            array("d", [_NONE]) * TIME_BINS for _ in range(min(TIMELINE_ROWS, len(self.names)))
+        ]
         for k in range(len(t)):
             self._put(t[k], late[k], entry[k], k in failed)
 
