@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import sys
 import textwrap
@@ -14,9 +16,50 @@ from timerctl import engine
 from timerctl.events import CallRecord, Cancelled, End, Event, Start
 from timerctl.load import load_text
 from timerctl.registry import REGISTRY, Registry
+from timerctl.render import RenderOptions, make
 from timerctl.schedule import Schedule
 
 TIMERCTL = str(Path(sys.executable).with_name("timerctl"))
+
+#: data that rich would take for markup and an emoji code: every format must show it verbatim
+MARKUP = "[red]x[/red] :smile:"
+WALL = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+
+#: the renderers' run (the ``run`` fixture): a result, a seed call, a failure, a cancel
+RENDER_SCHEDULE = f"""
+    [[call]]
+    name = "greet"
+    soon = true
+    callback = "echo"
+    args = ["{MARKUP}"]
+
+    [[call]]
+    name = "seed"
+    later = 0.1
+    callback = "callback"
+    args = [2]
+    kwargs = {{ kwarg = "not default" }}
+
+    [[call]]
+    name = "boom"
+    later = 0.2
+    callback = "fail"
+    args = ["kaput"]
+
+    [[call]]
+    name = "tick"
+    later = 0.05
+    every = 0.1
+    count = 5
+    callback = "echo"
+    args = ["tick"]
+
+    [[call]]
+    name = "killer"
+    later = 0.3
+    callback = "cancel"
+    args = ["tick"]
+"""
 
 
 def schedule(
@@ -117,3 +160,19 @@ def clean_env(**extra: str) -> dict[str, str]:
     env["TERM"] = "xterm-256color"
     env.update(extra)
     return env
+
+
+def render(fmt: str, events: list[Event], **options: Any) -> str:
+    """What the ``fmt`` renderer writes for these events."""
+    buf = io.StringIO()
+    sink = make(fmt, buf, RenderOptions(**options))
+    for event in events:
+        sink(event)
+    return buf.getvalue()
+
+
+def render_jsonl(events: list[Event]) -> list[dict[str, Any]]:
+    """The jsonl renderer's lines, parsed (each one a whole line)."""
+    out = render("jsonl", events)
+    assert out.endswith("\n")
+    return [json.loads(line) for line in out.splitlines()]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -705,15 +704,6 @@ def test_injected_wall_clock_is_t0_and_simulated_from_there() -> None:
     assert run.start.wall_t0 == wall
     assert [r.wall_time for r in run.records] == pytest.approx(
         [wall, wall + 0.1, wall + 0.2], abs=1e-6)
-
-
-@pytest.fixture
-def berlin(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
-    yield ZoneInfo("Europe/Berlin")
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.parametrize(("now_local", "at", "ahead"), [

@@ -43,7 +43,8 @@ def assert_problem(text: str, line: int, col: int | None, fragment: str) -> str:
 
 @pytest.fixture
 def berlin(monkeypatch: pytest.MonkeyPatch):
-    """Local time is Europe/Berlin (POSIX rule: needs no tz database)."""
+    """Local time is Europe/Berlin (POSIX rule: needs no tz database; overrides conftest's,
+    which names the zone, for the loader's own tests)."""
     monkeypatch.setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")
     time.tzset()
     yield

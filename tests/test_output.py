@@ -16,7 +16,6 @@ import subprocess
 import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +34,6 @@ def env(**extra: str) -> dict[str, str]:
     e = clean_env(**extra)
     e.pop("PYTHONUNBUFFERED", None)
     return e
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.chdir(tmp_path)
-    yield tmp_path
 
 
 def lines(path: Path) -> list[dict[str, Any]]:

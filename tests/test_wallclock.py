@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -18,13 +17,7 @@ ECHO = 'callback = "echo"\n'
 CET, CEST = timezone(timedelta(hours=1)), timezone(timedelta(hours=2))
 
 
-@pytest.fixture(autouse=True)
-def berlin(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("berlin")  # conftest.py: local time is Europe/Berlin
 
 
 def utc(*args: int) -> float:
