@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,3 +177,35 @@ def render_jsonl(events: list[Event]) -> list[dict[str, Any]]:
     out = render("jsonl", events)
     assert out.endswith("\n")
     return [json.loads(line) for line in out.splitlines()]
+
+
+def wait_until(predicate: Callable[[], object], within: float = 10.0, what: str = "") -> None:
+    """Until ``predicate()`` is true: synchronise on a state (output written, a file filled, a
+    process in a given wait), never on a guessed delay. ``within`` only bounds a hang."""
+    deadline = time.monotonic() + within
+    while not predicate():
+        assert time.monotonic() < deadline, f"never came: {what or predicate}"
+        time.sleep(0.005)  # the pause between two looks of a poll, not a synchronisation
+
+
+def kernel_wait(pid: int) -> str:
+    """Where ``pid``'s main thread sleeps in the kernel (``/proc/PID/wchan``): ``hrtimer_nanosleep``
+    inside time.sleep, ``pipe_read`` reading a pipe; "" once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return ""
+
+
+def signal_pending(pid: int, sig: int) -> bool:
+    """Whether ``sig`` was sent to ``pid`` but not delivered yet (two pending SIGINTs are one)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    bit = 1 << (sig - 1)
+    return any(
+        int(line.split()[1], 16) & bit
+        for line in status.splitlines()
+        if line.startswith(("SigPnd:", "ShdPnd:"))
+    )

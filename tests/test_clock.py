@@ -6,7 +6,6 @@ import asyncio
 import math
 import signal
 import threading
-import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
@@ -49,7 +48,7 @@ async def _now() -> float:
     return asyncio.get_running_loop().time()
 
 
-def test_sleep_jumps_instantly_and_exactly() -> None:
+def test_sleep_jumps_instantly_and_exactly(watchdog: Callable[[float], None]) -> None:
     async def main() -> list[float]:
         loop = asyncio.get_running_loop()
         seen = []
@@ -60,9 +59,8 @@ def test_sleep_jumps_instantly_and_exactly() -> None:
         seen.append(loop.time())
         return seen
 
-    began = time.monotonic()
+    watchdog(30.0)  # an hour of loop time: a loop that really waited would be stopped here
     seen = run_on(main)
-    assert time.monotonic() - began < 1.0  # an hour of loop time, at once
     assert seen == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 3601.0]
 
 

@@ -20,12 +20,11 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import TIMERCTL, clean_env
+from helpers import TIMERCTL, clean_env, kernel_wait, signal_pending, wait_until
 
 from timerctl.demos import DEMOS
 
@@ -279,23 +278,22 @@ def assert_contiguous(records: list[Obj]) -> None:
     assert [r["seq"] for r in recs] == list(range(1, len(recs) + 1))
 
 
-def wall(record: Obj) -> float:
-    return datetime.fromisoformat(record["wall_time"]).timestamp()
+def ended(pid: int) -> bool:
+    """Whether pid ended (a zombie waiting for init to reap it counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return True
+    return stat[stat.rfind(b")") + 2 :].split()[0] == b"Z"
 
 
 def pid_gone(pid: int, within: float = 2.0) -> bool:
-    """Whether pid ended (a zombie waiting for init to reap it counts as ended)."""
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_bytes()
-        except OSError:
-            return True
-        if stat[stat.rfind(b")") + 2 :].split()[0] == b"Z":
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
+    """Whether pid ends within a (hang-bounding) deadline."""
+    try:
+        wait_until(lambda: ended(pid), within)
+    except AssertionError:
+        return False
+    return True
 
 
 def group_members(pgid: int) -> list[int]:
@@ -314,23 +312,34 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+def session_members(sid: int) -> list[int]:
+    """Live (non-zombie) processes of a session."""
+    members = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{name}/stat").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if fields[0] != b"Z" and int(fields[3]) == sid:
+            members.append(int(name))
+    return members
+
+
 def group_gone(pgid: int, within: float = 2.0) -> bool:
-    deadline = time.monotonic() + within
-    while group_members(pgid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
+    try:
+        wait_until(lambda: not group_members(pgid), within)
+    except AssertionError:
+        return False
     return True
 
 
 def read_pid(path: Path, within: float = 5.0) -> int:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        text = path.read_text() if path.exists() else ""
-        if text.endswith("\n"):
-            return int(text)
-        time.sleep(0.005)
-    raise AssertionError(f"{path} never got a pid")
+    wait_until(lambda: path.exists() and path.read_text().endswith("\n"), within,
+               f"{path} never got a pid")
+    return int(path.read_text())
 
 
 # -- signals -------------------------------------------------------------------------------------
@@ -370,16 +379,16 @@ def test_a_signal_mid_run_cancels_what_is_pending_and_ends_the_stream(
     write(here, "s.toml", TICKING)
     child = spawn("run", "s.toml", "--format", "jsonl", "--record", "rec.jsonl")
     child.wait_for(lambda o: o["event"] == "call" and o["n"] == 3)
-    sent, sent_wall = child.interrupt(sig)
+    child.interrupt(sig)
+    # far1..far3 are 30-50 s away: ending at all (within finish's hang bound) is ending at once
     exit_code, records, stderr = child.finish()
-    elapsed = time.monotonic() - sent
     assert exit_code == code
-    assert elapsed < 1.0, f"took {elapsed:.2f}s to end after the signal"
     assert TRACEBACK not in stderr and stderr == ""
     end = assert_complete(records)
     assert end["reason"] == reason and end["exit_code"] == code
-    # the next tick was due ~0.1 s after the one we saw: none may fire after the signal
-    assert all(wall(r) < sent_wall + 0.02 for r in calls(records)), "a call fired after it"
+    # once the pending calls are cancelled, none fires: every call record comes before them
+    first_cancel = next(i for i, r in enumerate(records) if r["event"] == "cancel")
+    assert all(r["event"] != "call" for r in records[first_cancel:]), "a call fired after it"
     assert [r["n"] for r in calls(records)] == list(range(1, len(calls(records)) + 1))
     cancels = {r["entry"]: r for r in records if r["event"] == "cancel"}
     assert set(cancels) == {"tick", "far1", "far2", "far3"}
@@ -392,16 +401,10 @@ def test_a_signal_mid_run_cancels_what_is_pending_and_ends_the_stream(
 def wait_blocked_reading(pid: int, within: float = 5.0) -> None:
     """Until pid sleeps in a pipe read (past its imports: a Ctrl-C during Python's start-up
     imports is Python's own traceback, not timerctl's)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            wchan = Path(f"/proc/{pid}/wchan").read_text()
-        except OSError:
-            break
-        if "pipe_read" in wchan:  # its only pipe to read is stdin
-            return
-        time.sleep(0.005)
-    time.sleep(0.5)  # no procfs wchan: give it time
+    if not Path(f"/proc/{pid}/wchan").exists():
+        pytest.skip("no /proc/PID/wchan to see where the process waits")
+    # its only pipe to read is stdin
+    wait_until(lambda: "pipe_read" in kernel_wait(pid), within, "a read of stdin")
 
 
 @pytest.mark.parametrize(("sig", "codes"), [(signal.SIGINT, (130,)),
@@ -445,12 +448,11 @@ def test_a_signal_ends_a_running_exec_child(
     """)
     child = spawn("run", "s.toml", "--format", "jsonl")
     pid = read_pid(pidfile)
-    sent, _ = child.interrupt(sig)
-    exit_code, records, stderr = child.finish()
-    assert time.monotonic() - sent < 1.0
+    child.interrupt(sig)
+    exit_code, records, stderr = child.finish()  # the child sleeps 30 s: it was not waited for
     assert exit_code == code
     assert TRACEBACK not in stderr
-    assert pid_gone(pid, within=0.5), "the exec child outlived the run"
+    assert pid_gone(pid), "the exec child outlived the run"
     end = assert_complete(records)
     assert end["reason"] == reason
     record = by_entry(records)["child"]
@@ -489,14 +491,13 @@ def test_a_second_sigint_exits_at_once_and_leaves_no_child(
     child.interrupt()
     # the first one was handled: the pending timer's cancellation is out
     child.wait_for(lambda o: o["event"] == "cancel" and o["entry"] == "far")
-    time.sleep(0.05)
-    assert child.proc.poll() is None, "the stubborn callback should have held the first Ctrl-C"
-    sent, _ = child.interrupt()
+    child.interrupt()  # stubborn never returns: ending at all is the second Ctrl-C's doing
     exit_code, records, stderr = child.finish()
-    assert time.monotonic() - sent < 1.0
     assert exit_code == 130
     assert TRACEBACK not in stderr
-    assert group_gone(pgid, within=1.0), f"left behind: {group_members(pgid)}"
+    # the stubborn callback held the first Ctrl-C: the run never got to its end record
+    assert not [r for r in records if r["event"] == "end"]
+    assert group_gone(pgid), f"left behind: {group_members(pgid)}"
     assert_contiguous(records)  # whatever was written is whole lines, in order
 
 
@@ -508,18 +509,19 @@ def test_a_second_sigint_exits_at_once_while_a_callback_blocks_the_loop(
         name = "block"
         soon = true
         callback = "sleep"
-        args = [2]
+        args = [30]
     """)
     child = spawn("run", "s.toml", "--format", "jsonl")
-    child.wait_for(lambda o: o["event"] == "start")
-    time.sleep(0.2)  # inside the sleep now
+    pid = child.proc.pid
+    wait_until(lambda: "nanosleep" in kernel_wait(pid), what="inside the sleep")
     child.interrupt()
-    time.sleep(0.1)
-    sent, _ = child.interrupt()
-    exit_code, _, stderr = child.finish()
+    wait_until(lambda: not signal_pending(pid, signal.SIGINT), what="the first one delivered")
+    child.interrupt()
+    # the callback sleeps 30 s: ending within finish's bound, without its record, is not waiting
+    exit_code, records, stderr = child.finish()
     assert exit_code == 130
     assert TRACEBACK not in stderr
-    assert time.monotonic() - sent < 1.0, "the second Ctrl-C waited for the callback"
+    assert not calls(records), "the second Ctrl-C waited for the callback"
 
 
 def test_a_sigint_during_a_blocking_last_call_is_not_lost(
@@ -533,8 +535,7 @@ def test_a_sigint_during_a_blocking_last_call_is_not_lost(
         args = [0.5]
     """)
     child = spawn("run", "s.toml", "--format", "jsonl")
-    child.wait_for(lambda o: o["event"] == "start")
-    time.sleep(0.2)  # inside the sleep now
+    wait_until(lambda: "nanosleep" in kernel_wait(child.proc.pid), what="inside the sleep")
     child.interrupt()
     exit_code, records, stderr = child.finish()
     assert exit_code == 130
@@ -570,10 +571,9 @@ def test_a_run_started_with_sigint_ignored_keeps_ignoring_it(
 def test_sigint_in_plain_format_prints_the_summary(here: Path, spawn: Callable[..., Child]) -> None:
     write(here, "s.toml", TICKING)
     child = spawn("run", "s.toml", "--format", "plain")
-    deadline = time.monotonic() + 5
-    while sum("echo('tick')" in line for line in child.lines) < 2:
-        assert time.monotonic() < deadline and child.proc.poll() is None
-        time.sleep(0.01)
+    wait_until(lambda: sum("echo('tick')" in line for line in child.lines) >= 2
+               or child.proc.poll() is not None, what="two ticks")
+    assert child.proc.poll() is None
     child.interrupt()
     assert child.wait() == 130
     assert child.stderr == ""
@@ -596,9 +596,8 @@ def test_sigint_on_the_virtual_clock_stops_a_busy_loop(
     """)
     child = spawn("run", "s.toml", "--format", "jsonl", "--clock", "virtual")
     child.wait_for(lambda o: o["event"] == "call" and o["n"] == 50)
-    sent, _ = child.interrupt()
-    exit_code, records, stderr = child.finish(timeout=10)
-    assert time.monotonic() - sent < 1.0
+    child.interrupt()
+    exit_code, records, stderr = child.finish(timeout=10)  # 10,000 s of calls: they never end
     assert exit_code == 130 and stderr == ""
     end = assert_complete(records)
     assert end["reason"] == "interrupted"
@@ -840,7 +839,7 @@ def slow_reader(proc: subprocess.Popen[bytes], every: int, pause: float) -> list
     for line in proc.stdout:
         lines.append(line)
         if len(lines) % every == 0:
-            time.sleep(pause)
+            time.sleep(pause)  # not synchronisation: the slow reader under test
     return lines
 
 
@@ -1022,10 +1021,8 @@ def test_an_async_callback_awaiting_forever_is_bounded_by_timeout(here: Path) ->
         callback = "echo"
         args = ["quick"]
     """)
-    started = time.monotonic()
     proc = run(here, "run", "s.toml", "--format", "jsonl", "--plugin", "faulty",
                "--timeout", "0.3")
-    assert time.monotonic() - started < 3
     assert proc.returncode == 0  # cut short by the end of the run: cancelled, not failed
     assert proc.stderr == ""
     records = jsonl(proc.stdout)
@@ -1033,7 +1030,7 @@ def test_an_async_callback_awaiting_forever_is_bounded_by_timeout(here: Path) ->
     assert end["reason"] == "timeout" and end["cancelled"] == 1 and end["failed"] == 0
     record = by_entry(records)["forever"]
     assert record["cancelled"] is True and record["error"]["type"] == "CancelledError"
-    assert 0.299 <= record["t"] + record["duration"] < 1.0  # from its start to the timeout
+    assert record["t"] + record["duration"] >= 0.299  # from its start to the timeout
     assert by_entry(records)["quick"]["result"] == "quick"
 
 
@@ -1061,15 +1058,13 @@ def write_culprit_then_after(here: Path, callback: str, after_args: str = "") ->
 ])
 def test_a_callback_raising_a_base_exception_is_recorded(here: Path, callback: str) -> None:
     write_culprit_then_after(here, callback)
-    started = time.monotonic()
     proc = run(here, "run", "s.toml", "--format", "jsonl", "--plugin", "faulty",
                "--timeout", "1.5")
     assert TRACEBACK not in proc.stderr
     assert proc.returncode in (1, 130)
     records = jsonl(proc.stdout)
     end = assert_complete(records)
-    assert end["reason"] != "timeout"
-    assert time.monotonic() - started < 1.4
+    assert end["reason"] != "timeout"  # it ended by itself, before the 1.5 s timeout
     assert "error" in by_entry(records)["culprit"]
 
 
@@ -1207,9 +1202,14 @@ def trust_schedule(here: Path) -> list[Path]:
 ])
 def test_check_and_plan_call_nothing_and_start_nothing(here: Path, args: list[str]) -> None:
     markers = trust_schedule(here)
-    proc = run(here, *args)
-    assert proc.returncode == 0, proc.stderr
-    time.sleep(0.05)  # a stray child would have had time to touch its marker
+    # in a session of its own: whatever it might start (even in a process group of its own)
+    # stays in that session, so once the session is empty every touch there was is done
+    proc = subprocess.Popen([TIMERCTL, *args], cwd=here, env=env_for(here), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    wait_until(lambda: not session_members(proc.pid), what="every process it started ended")
     assert [m.name for m in markers if m.exists()] == []
 
 

@@ -14,13 +14,12 @@ import resource
 import signal
 import subprocess
 import threading
-import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import TIMERCTL, clean_env
+from helpers import TIMERCTL, clean_env, wait_until
 
 from timerctl.events import CallRecord
 from timerctl.render import writer
@@ -38,14 +37,6 @@ def env(**extra: str) -> dict[str, str]:
 
 def lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def wait_until(predicate: Any, timeout: float = 20.0, what: str = "") -> None:
-    """Poll for output to appear (a record file filling), up to a generous deadline."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"never came: {what}"
-        time.sleep(0.01)
 
 
 def limit_file_size(size: int) -> Any:
