@@ -11,8 +11,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "timerctl", *args], capture_output=True,
-                          text=True, input=stdin, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "timerctl", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=ROOT,
+    )
 
 
 def test_examples_toml_is_valid() -> None:
@@ -29,8 +34,18 @@ def test_examples_toml_runs_on_the_virtual_clock() -> None:
     end = events[-1]
     assert end["event"] == "end" and end["reason"] == "stopped" and end["failed"] == 0
     assert [c["n"] for c in calls if c["entry"] == "tick"] == [1, 2, 3, 4]  # cut at 0.62
-    assert {c["entry"] for c in calls} >= {"hello", "soon#2", "later#1", "at#1", "poll",
-                                           "heartbeat", "cut", "child", "at#4", "at#5"}
+    assert {c["entry"] for c in calls} >= {
+        "hello",
+        "soon#2",
+        "later#1",
+        "at#1",
+        "poll",
+        "heartbeat",
+        "cut",
+        "child",
+        "at#4",
+        "at#5",
+    }
     assert max(c["t"] for c in calls) == 1.2
     child = next(c for c in calls if c["entry"] == "child")
     assert child["result"] == "hello from a child process" and child["exit_status"] == 0

@@ -57,8 +57,9 @@ def gone(pid: int, within: float = 2.0) -> bool:
 
 
 def read_pid(path: Path, within: float = 2.0) -> int:
-    wait_until(lambda: path.exists() and path.read_text().strip() != "", within,
-               f"{path} never got a pid")
+    wait_until(
+        lambda: path.exists() and path.read_text().strip() != "", within, f"{path} never got a pid"
+    )
     return int(path.read_text())
 
 
@@ -73,7 +74,10 @@ def timerctl(tmp_path: Path, toml: str, *extra: str) -> tuple[int, list[dict[str
     schedule.write_text(toml)
     proc = subprocess.run(
         [PY, "-m", "timerctl", "run", str(schedule), "--format", "jsonl", *extra],
-        capture_output=True, text=True, timeout=20, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        cwd=tmp_path,
     )
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     return proc.returncode, records, proc.stderr
@@ -84,6 +88,7 @@ def calls(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 # -- the callback itself ---------------------------------------------------------------------------
+
 
 def test_registered_as_async_exec() -> None:
     spec = REGISTRY.get("exec")
@@ -201,8 +206,11 @@ def test_timeout_ends_the_whole_group(tmp_path: Path) -> None:
 def test_timeout_when_a_background_process_holds_stdout(tmp_path: Path) -> None:
     pidfile = tmp_path / "pid"
     # sh exits at once, but its background child keeps the stdout pipe open
-    with pytest.raises(ExecTimeout, match=r"program ended with exit status 0; a process it "
-                                          r"started kept its output open") as info:
+    with pytest.raises(
+        ExecTimeout,
+        match=r"program ended with exit status 0; a process it "
+        r"started kept its output open",
+    ) as info:
         run_exec("sh", "-c", f"sleep 30 & echo $! > {pidfile}; echo started", timeout=0.3)
     assert info.value.stdout == "started"
     assert gone(read_pid(pidfile))
@@ -356,8 +364,11 @@ def test_check_accepts_good_arguments() -> None:
 
 # -- end to end through the CLI --------------------------------------------------------------------
 
+
 def test_cli_jsonl_records_and_exit_code(tmp_path: Path) -> None:
-    code, records, stderr = timerctl(tmp_path, """
+    code, records, stderr = timerctl(
+        tmp_path,
+        """
 [[call]]
 name = "ok"
 soon = true
@@ -375,13 +386,16 @@ name = "missing"
 later = 0.05
 callback = "exec"
 args = ["no-such-program-xyz"]
-""")
+""",
+    )
     assert code == 1
     by = calls(records)
     assert by["ok"]["result"] == "hello world" and "error" not in by["ok"]
     assert by["bad"]["error"] == {"type": "ExecFailed", "message": "exit status 3"}
-    assert by["missing"]["error"] == {"type": "ExecFailed",
-                                      "message": "no such program: no-such-program-xyz"}
+    assert by["missing"]["error"] == {
+        "type": "ExecFailed",
+        "message": "no such program: no-such-program-xyz",
+    }
     for record in by.values():
         assert record["duration"] > 0 and record["late"] >= 0
     end = records[-1]
@@ -390,14 +404,17 @@ args = ["no-such-program-xyz"]
 
 
 def test_cli_timeout_record_and_group(tmp_path: Path) -> None:
-    code, records, _ = timerctl(tmp_path, f"""
+    code, records, _ = timerctl(
+        tmp_path,
+        f"""
 [[call]]
 name = "slow"
 soon = true
 callback = "exec"
 args = {json.dumps(spawner(tmp_path / "pid"))}
 kwargs = {{ timeout = 0.3 }}
-""")
+""",
+    )
     assert code == 1
     record = calls(records)["slow"]
     assert record["error"] == {"type": "ExecTimeout", "message": "timed out after 0.3s"}
@@ -406,7 +423,9 @@ kwargs = {{ timeout = 0.3 }}
 
 
 def test_cli_stop_ends_a_running_exec_group(tmp_path: Path) -> None:
-    code, records, _ = timerctl(tmp_path, f"""
+    code, records, _ = timerctl(
+        tmp_path,
+        f"""
 [[call]]
 name = "long"
 soon = true
@@ -416,7 +435,8 @@ args = {json.dumps(spawner(tmp_path / "pid"))}
 [[call]]
 later = 0.3
 callback = "stop"
-""")
+""",
+    )
     assert code == 0  # a call cut short by the end of the run did not fail
     record = calls(records)["long"]
     assert record["cancelled"] is True and record["error"]["type"] == "CancelledError"
@@ -432,7 +452,9 @@ def test_cli_sigterm_streams_stderr_then_ends_the_group(tmp_path: Path) -> None:
     schedule.write_text(f'[[call]]\nsoon = true\ncallback = "exec"\nargs = {json.dumps(argv)}\n')
     proc = subprocess.Popen(
         [PY, "-m", "timerctl", "run", str(schedule), "--format", "jsonl"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stderr is not None
@@ -452,14 +474,19 @@ def test_cli_sigterm_streams_stderr_then_ends_the_group(tmp_path: Path) -> None:
 
 def test_cli_virtual_clock_times_out_in_real_seconds(tmp_path: Path) -> None:
     # The virtual clock jumps instead of waiting: a loop timer would time out at once.
-    code, records, _ = timerctl(tmp_path, """
+    code, records, _ = timerctl(
+        tmp_path,
+        """
 [[call]]
 name = "real"
 soon = true
 callback = "exec"
 args = ["sh", "-c", "sleep 0.2; echo done"]
 kwargs = { timeout = 5 }
-""", "--clock", "virtual")
+""",
+        "--clock",
+        "virtual",
+    )
     assert code == 0
     assert calls(records)["real"]["result"] == "done"
 
@@ -474,8 +501,9 @@ callback = "exec"
 args = ["touch", "{marker}"]
 kwargs = {{ timeot = 1 }}
 """)
-    proc = subprocess.run([PY, "-m", "timerctl", "check", str(schedule)],
-                          capture_output=True, text=True, timeout=20)
+    proc = subprocess.run(
+        [PY, "-m", "timerctl", "check", str(schedule)], capture_output=True, text=True, timeout=20
+    )
     assert proc.returncode == 2
     assert "unexpected keyword argument 'timeot'" in proc.stderr
     assert not marker.exists()

@@ -131,6 +131,7 @@ def touch(path):
 
 # -- helpers -------------------------------------------------------------------------------------
 
+
 def write(directory: Path, name: str, text: str) -> Path:
     path = directory / name
     path.write_text(textwrap.dedent(text))
@@ -155,17 +156,25 @@ class Child:
     whole process group, which is what Ctrl-C on a terminal does.
     """
 
-    def __init__(self, args: list[str], cwd: Path, *,
-                 preexec_fn: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, args: list[str], cwd: Path, *, preexec_fn: Callable[[], None] | None = None
+    ) -> None:
         self.proc = subprocess.Popen(
-            [TIMERCTL, *args], cwd=cwd, env=env_for(cwd), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, start_new_session=True, preexec_fn=preexec_fn,
+            [TIMERCTL, *args],
+            cwd=cwd,
+            env=env_for(cwd),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=preexec_fn,
         )
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._err: list[bytes] = []
-        self._threads = [threading.Thread(target=self._read_out, daemon=True),
-                         threading.Thread(target=self._read_err, daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._read_out, daemon=True),
+            threading.Thread(target=self._read_err, daemon=True),
+        ]
         for thread in self._threads:
             thread.start()
 
@@ -240,8 +249,15 @@ def spawn(here: Path) -> Iterator[Callable[..., Child]]:
 
 
 def run(here: Path, *args: str, timeout: float = 20, **kw: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([TIMERCTL, *args], cwd=here, env=env_for(here), capture_output=True,
-                          text=True, timeout=timeout, **kw)
+    return subprocess.run(
+        [TIMERCTL, *args],
+        cwd=here,
+        env=env_for(here),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kw,
+    )
 
 
 def jsonl(text: str) -> list[Obj]:
@@ -268,8 +284,9 @@ def assert_complete(records: list[Obj]) -> Obj:
     assert end["calls"] == len(recs)
     assert end["failed"] == sum(1 for r in recs if "error" in r and not r.get("cancelled"))
     cancels = [r for r in records if r["event"] == "cancel"]
-    assert end["cancelled"] == (sum(c["count"] for c in cancels)
-                                + sum(1 for r in recs if r.get("cancelled")))
+    assert end["cancelled"] == (
+        sum(c["count"] for c in cancels) + sum(1 for r in recs if r.get("cancelled"))
+    )
     return end
 
 
@@ -337,8 +354,9 @@ def group_gone(pgid: int, within: float = 2.0) -> bool:
 
 
 def read_pid(path: Path, within: float = 5.0) -> int:
-    wait_until(lambda: path.exists() and path.read_text().endswith("\n"), within,
-               f"{path} never got a pid")
+    wait_until(
+        lambda: path.exists() and path.read_text().endswith("\n"), within, f"{path} never got a pid"
+    )
     return int(path.read_text())
 
 
@@ -407,15 +425,24 @@ def wait_blocked_reading(pid: int, within: float = 5.0) -> None:
     wait_until(lambda: "pipe_read" in kernel_wait(pid), within, "a read of stdin")
 
 
-@pytest.mark.parametrize(("sig", "codes"), [(signal.SIGINT, (130,)),
-                                             (signal.SIGTERM, (143, -signal.SIGTERM))],
-                         ids=["SIGINT", "SIGTERM"])
-def test_a_signal_while_the_schedule_is_read_from_stdin(here: Path, sig: int,
-                                                        codes: tuple[int, ...]) -> None:
+@pytest.mark.parametrize(
+    ("sig", "codes"),
+    [(signal.SIGINT, (130,)), (signal.SIGTERM, (143, -signal.SIGTERM))],
+    ids=["SIGINT", "SIGTERM"],
+)
+def test_a_signal_while_the_schedule_is_read_from_stdin(
+    here: Path, sig: int, codes: tuple[int, ...]
+) -> None:
     """`timerctl run -` waiting for its schedule: Ctrl-C is a quiet 130 (SIGTERM's default
     death is 143 to a shell), nothing on stdout, no traceback."""
-    proc = subprocess.Popen([TIMERCTL, "run", "-"], cwd=here, env=env_for(here),
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [TIMERCTL, "run", "-"],
+        cwd=here,
+        env=env_for(here),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_blocked_reading(proc.pid)
         proc.send_signal(sig)
@@ -434,7 +461,10 @@ def test_a_signal_ends_a_running_exec_child(
     here: Path, spawn: Callable[..., Child], sig: int, code: int, reason: str
 ) -> None:
     pidfile = here / "pid"
-    write(here, "s.toml", f"""\
+    write(
+        here,
+        "s.toml",
+        f"""\
         [[call]]
         name = "child"
         soon = true
@@ -445,7 +475,8 @@ def test_a_signal_ends_a_running_exec_child(
         name = "far"
         later = 30
         callback = "echo"
-    """)
+    """,
+    )
     child = spawn("run", "s.toml", "--format", "jsonl")
     pid = read_pid(pidfile)
     child.interrupt(sig)
@@ -466,7 +497,10 @@ def test_a_second_sigint_exits_at_once_and_leaves_no_child(
     """The first Ctrl-C starts a shutdown that cannot finish (a callback that swallows its
     cancellation, a child that ignores SIGTERM); the second exits now, killing the child."""
     pidfile = here / "pid"
-    write(here, "s.toml", f"""\
+    write(
+        here,
+        "s.toml",
+        f"""\
         [run]
         plugins = ["faulty"]
 
@@ -485,7 +519,8 @@ def test_a_second_sigint_exits_at_once_and_leaves_no_child(
         name = "far"
         later = 30
         callback = "echo"
-    """)
+    """,
+    )
     child = spawn("run", "s.toml", "--format", "jsonl")
     pgid = read_pid(pidfile)  # the exec child leads its own process group
     child.interrupt()
@@ -504,13 +539,17 @@ def test_a_second_sigint_exits_at_once_and_leaves_no_child(
 def test_a_second_sigint_exits_at_once_while_a_callback_blocks_the_loop(
     here: Path, spawn: Callable[..., Child]
 ) -> None:
-    write(here, "s.toml", """\
+    write(
+        here,
+        "s.toml",
+        """\
         [[call]]
         name = "block"
         soon = true
         callback = "sleep"
         args = [30]
-    """)
+    """,
+    )
     child = spawn("run", "s.toml", "--format", "jsonl")
     pid = child.proc.pid
     wait_until(lambda: "nanosleep" in kernel_wait(pid), what="inside the sleep")
@@ -527,13 +566,17 @@ def test_a_second_sigint_exits_at_once_while_a_callback_blocks_the_loop(
 def test_a_sigint_during_a_blocking_last_call_is_not_lost(
     here: Path, spawn: Callable[..., Child]
 ) -> None:
-    write(here, "s.toml", """\
+    write(
+        here,
+        "s.toml",
+        """\
         [[call]]
         name = "block"
         soon = true
         callback = "sleep"
         args = [0.5]
-    """)
+    """,
+    )
     child = spawn("run", "s.toml", "--format", "jsonl")
     wait_until(lambda: "nanosleep" in kernel_wait(child.proc.pid), what="inside the sleep")
     child.interrupt()
@@ -548,7 +591,10 @@ def test_a_run_started_with_sigint_ignored_keeps_ignoring_it(
     here: Path, spawn: Callable[..., Child]
 ) -> None:
     """`timerctl run s.toml &` in a script: the shell starts it with SIGINT ignored."""
-    write(here, "s.toml", """\
+    write(
+        here,
+        "s.toml",
+        """\
         [[call]]
         name = "tick"
         soon = true
@@ -556,9 +602,15 @@ def test_a_run_started_with_sigint_ignored_keeps_ignoring_it(
         count = 8
         callback = "echo"
         args = ["tick"]
-    """)
-    child = spawn("run", "s.toml", "--format", "jsonl",
-                  preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    """,
+    )
+    child = spawn(
+        "run",
+        "s.toml",
+        "--format",
+        "jsonl",
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
     child.wait_for(lambda o: o["event"] == "call" and o["n"] == 2)
     child.interrupt()
     exit_code, records, stderr = child.finish()
@@ -571,8 +623,13 @@ def test_a_run_started_with_sigint_ignored_keeps_ignoring_it(
 def test_sigint_in_plain_format_prints_the_summary(here: Path, spawn: Callable[..., Child]) -> None:
     write(here, "s.toml", TICKING)
     child = spawn("run", "s.toml", "--format", "plain")
-    wait_until(lambda: sum("echo('tick')" in line for line in child.lines) >= 2
-               or child.proc.poll() is not None, what="two ticks")
+    wait_until(
+        lambda: (
+            sum("echo('tick')" in line for line in child.lines) >= 2
+            or child.proc.poll() is not None
+        ),
+        what="two ticks",
+    )
     assert child.proc.poll() is None
     child.interrupt()
     assert child.wait() == 130
@@ -585,7 +642,10 @@ def test_sigint_on_the_virtual_clock_stops_a_busy_loop(
     here: Path, spawn: Callable[..., Child]
 ) -> None:
     """Virtual time never waits: the loop is always busy, and must still hear the signal."""
-    write(here, "s.toml", """\
+    write(
+        here,
+        "s.toml",
+        """\
         [[call]]
         name = "many"
         soon = true
@@ -593,7 +653,8 @@ def test_sigint_on_the_virtual_clock_stops_a_busy_loop(
         count = 10000000
         callback = "echo"
         args = ["x"]
-    """)
+    """,
+    )
     child = spawn("run", "s.toml", "--format", "jsonl", "--clock", "virtual")
     child.wait_for(lambda o: o["event"] == "call" and o["n"] == 50)
     child.interrupt()
@@ -619,7 +680,10 @@ def blocks():
 def test_memory_stays_flat_over_a_long_run(here: Path) -> None:
     """18,000 calls between two probes of the interpreter's allocated blocks."""
     write(here, "probe.py", MEMORY_PROBE)
-    write(here, "s.toml", """\
+    write(
+        here,
+        "s.toml",
+        """\
         [run]
         plugins = ["probe"]
 
@@ -640,7 +704,8 @@ def test_memory_stays_flat_over_a_long_run(here: Path) -> None:
         name = "after"
         at = 19.9995
         callback = "blocks"
-    """)
+    """,
+    )
     proc = run(here, "run", "s.toml", "--clock", "virtual", "--format", "jsonl")
     assert proc.returncode == 0, proc.stderr
     got = by_entry(jsonl(proc.stdout))
@@ -680,15 +745,21 @@ args = ["third"]
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "plain", "rich"])
-@pytest.mark.parametrize(("schedule", "clock"), [(DENSE, "virtual"), (SLOW, "real")],
-                         ids=["burst", "slow"])
-def test_pipe_into_head_1_exits_141_quietly(here: Path, fmt: str, schedule: str,
-                                            clock: str) -> None:
+@pytest.mark.parametrize(
+    ("schedule", "clock"), [(DENSE, "virtual"), (SLOW, "real")], ids=["burst", "slow"]
+)
+def test_pipe_into_head_1_exits_141_quietly(
+    here: Path, fmt: str, schedule: str, clock: str
+) -> None:
     """timerctl run s.toml --format FMT | head -1"""
     write(here, "s.toml", schedule)
-    writer = subprocess.Popen([TIMERCTL, "run", "s.toml", "--format", fmt, "--clock", clock],
-                              cwd=here, env=env_for(here), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE)
+    writer = subprocess.Popen(
+        [TIMERCTL, "run", "s.toml", "--format", fmt, "--clock", clock],
+        cwd=here,
+        env=env_for(here),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     head = subprocess.Popen(["head", "-1"], stdin=writer.stdout, stdout=subprocess.PIPE)
     assert writer.stdout is not None and writer.stderr is not None
     writer.stdout.close()  # head holds the only read end, as in a shell pipeline
@@ -732,21 +803,32 @@ for cls in (jsonl.JsonlRenderer, plain.PlainRenderer, rich.RichRenderer):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "plain", "rich"])
 @pytest.mark.parametrize("clock", ["real", "virtual"])
-def test_the_reader_leaving_just_before_the_end_record_exits_141(here: Path, fmt: str,
-                                                                  clock: str) -> None:
+def test_the_reader_leaving_just_before_the_end_record_exits_141(
+    here: Path, fmt: str, clock: str
+) -> None:
     write(here, "cutend.py", CUT_BEFORE_END)
     write(here, "s.toml", '[[call]]\nsoon = true\ncallback = "echo"\nargs = ["only"]\n')
-    proc = subprocess.run([TIMERCTL, "run", "s.toml", "--format", fmt, "--clock", clock,
-                           "--plugin", "cutend"], cwd=here, env=env_for(here),
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          timeout=20)
+    proc = subprocess.run(
+        [TIMERCTL, "run", "s.toml", "--format", fmt, "--clock", clock, "--plugin", "cutend"],
+        cwd=here,
+        env=env_for(here),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=20,
+    )
     assert (proc.returncode, proc.stderr) == (141, "")
 
 
 def closed_stdout(here: Path, *args: str) -> tuple[int, str]:
     """Run with a stdout pipe nobody reads from (`timerctl ... | true`)."""
-    proc = subprocess.Popen([TIMERCTL, *args], cwd=here, env=env_for(here),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [TIMERCTL, *args],
+        cwd=here,
+        env=env_for(here),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()
     err = proc.stderr.read().decode()
@@ -757,29 +839,33 @@ def _bug(reason: str) -> Any:
     return pytest.mark.xfail(strict=True, reason=f"BUG: {reason}")
 
 
-@pytest.mark.parametrize("args", [
-    "run s.toml --format jsonl",
-    "run s.toml --format plain",
-    "run s.toml --format rich",
-    "run s.toml --clock virtual",
-    "callbacks",
-    "callbacks --format jsonl",
-    "check s.toml",
-    "demo",
-    "demo call-soon --show",
-    "demo call-soon --classic",
-    "run --help",
-    "plan s.toml --format plain",
-    "plan s.toml --format jsonl",
-    "plan s.toml --format rich",
-    "report rec.jsonl",
-    "--help",
-    "--version",
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        "run s.toml --format jsonl",
+        "run s.toml --format plain",
+        "run s.toml --format rich",
+        "run s.toml --clock virtual",
+        "callbacks",
+        "callbacks --format jsonl",
+        "check s.toml",
+        "demo",
+        "demo call-soon --show",
+        "demo call-soon --classic",
+        "run --help",
+        "plan s.toml --format plain",
+        "plan s.toml --format jsonl",
+        "plan s.toml --format rich",
+        "report rec.jsonl",
+        "--help",
+        "--version",
+    ],
+)
 def test_every_command_exits_141_quietly_when_nobody_reads(here: Path, args: str) -> None:
     write(here, "s.toml", SLOW)
-    (here / "rec.jsonl").write_text(run(here, "run", "s.toml", "--format", "jsonl",
-                                        "--clock", "virtual").stdout)
+    (here / "rec.jsonl").write_text(
+        run(here, "run", "s.toml", "--format", "jsonl", "--clock", "virtual").stdout
+    )
     code, err = closed_stdout(here, *args.split())
     assert (code, err) == (141, "")
 
@@ -787,9 +873,15 @@ def test_every_command_exits_141_quietly_when_nobody_reads(here: Path, args: str
 def test_stdout_on_a_full_disk_is_a_clear_error(here: Path) -> None:
     write(here, "s.toml", DENSE)
     with open("/dev/full", "w") as full:
-        proc = subprocess.run([TIMERCTL, "run", "s.toml", "--clock", "virtual", "--format",
-                               "jsonl"], cwd=here, env=env_for(here), stdout=full,
-                              stderr=subprocess.PIPE, text=True, timeout=20)
+        proc = subprocess.run(
+            [TIMERCTL, "run", "s.toml", "--clock", "virtual", "--format", "jsonl"],
+            cwd=here,
+            env=env_for(here),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=20,
+        )
     assert proc.returncode not in (0, 70, 120)
     assert "No space left on device" in proc.stderr
     assert "internal error" not in proc.stderr
@@ -798,32 +890,53 @@ def test_stdout_on_a_full_disk_is_a_clear_error(here: Path) -> None:
 
 def test_stdout_closed_before_start_is_a_clear_error(here: Path) -> None:
     write(here, "s.toml", SLOW)
-    proc = subprocess.run([TIMERCTL, "run", "s.toml", "--format", "jsonl"], cwd=here,
-                          env=env_for(here), stderr=subprocess.PIPE, text=True, timeout=20,
-                          preexec_fn=lambda: os.close(1))
+    proc = subprocess.run(
+        [TIMERCTL, "run", "s.toml", "--format", "jsonl"],
+        cwd=here,
+        env=env_for(here),
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=20,
+        preexec_fn=lambda: os.close(1),
+    )
     assert proc.returncode not in (0, 70)
     assert "internal error" not in proc.stderr and TRACEBACK not in proc.stderr
     assert "stdout" in proc.stderr
 
 
 def test_stdin_closed_is_a_clear_error(here: Path) -> None:
-    proc = subprocess.run([TIMERCTL, "run", "-"], cwd=here, env=env_for(here),
-                          capture_output=True, text=True, timeout=20,
-                          preexec_fn=lambda: os.close(0))
+    proc = subprocess.run(
+        [TIMERCTL, "run", "-"],
+        cwd=here,
+        env=env_for(here),
+        capture_output=True,
+        text=True,
+        timeout=20,
+        preexec_fn=lambda: os.close(0),
+    )
     assert proc.returncode == 2
     assert "internal error" not in proc.stderr and TRACEBACK not in proc.stderr
     assert proc.stderr.startswith("<stdin>")
 
 
 def test_a_closed_stderr_does_not_change_the_exit_code(here: Path) -> None:
-    write(here, "s.toml", """\
+    write(
+        here,
+        "s.toml",
+        """\
         [[call]]
         soon = true
         callback = "exec"
         args = ["sh", "-c", "for i in 1 2 3 4 5; do echo complaint $i >&2; done; echo fine"]
-    """)
-    proc = subprocess.Popen([TIMERCTL, "run", "s.toml", "--format", "jsonl"], cwd=here,
-                            env=env_for(here), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    """,
+    )
+    proc = subprocess.Popen(
+        [TIMERCTL, "run", "s.toml", "--format", "jsonl"],
+        cwd=here,
+        env=env_for(here),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stderr is not None
     proc.stderr.close()  # `timerctl ... 2>&1 | head -0`, or a log reader that went away
     out, _ = proc.communicate(timeout=10)
@@ -843,11 +956,15 @@ def slow_reader(proc: subprocess.Popen[bytes], every: int, pause: float) -> list
     return lines
 
 
-@pytest.mark.parametrize(("clock", "count", "every"), [("virtual", 5000, 0.001),
-                                                       ("real", 1000, 0.0002)])
+@pytest.mark.parametrize(
+    ("clock", "count", "every"), [("virtual", 5000, 0.001), ("real", 1000, 0.0002)]
+)
 def test_a_slow_reader_loses_nothing(here: Path, clock: str, count: int, every: float) -> None:
     """Megabytes through a 64 KiB pipe to a reader that keeps stalling: every record arrives."""
-    write(here, "s.toml", f"""\
+    write(
+        here,
+        "s.toml",
+        f"""\
         [[call]]
         name = "many"
         soon = true
@@ -855,10 +972,15 @@ def test_a_slow_reader_loses_nothing(here: Path, clock: str, count: int, every: 
         count = {count}
         callback = "echo"
         args = ["many"]
-    """)
-    proc = subprocess.Popen([TIMERCTL, "run", "s.toml", "--format", "jsonl", "--clock", clock],
-                            cwd=here, env=env_for(here), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    """,
+    )
+    proc = subprocess.Popen(
+        [TIMERCTL, "run", "s.toml", "--format", "jsonl", "--clock", clock],
+        cwd=here,
+        env=env_for(here),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         lines = slow_reader(proc, every=count // 10, pause=0.03)
         assert proc.stderr is not None
@@ -877,17 +999,25 @@ def test_a_slow_reader_loses_nothing(here: Path, clock: str, count: int, every: 
 
 
 def test_a_slow_reader_of_plain_output_loses_nothing(here: Path) -> None:
-    write(here, "s.toml", """\
+    write(
+        here,
+        "s.toml",
+        """\
         [[call]]
         soon = true
         every = 0.001
         count = 3000
         callback = "echo"
         args = ["tok"]
-    """)
-    proc = subprocess.Popen([TIMERCTL, "run", "s.toml", "--format", "plain", "--clock",
-                             "virtual"], cwd=here, env=env_for(here), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    """,
+    )
+    proc = subprocess.Popen(
+        [TIMERCTL, "run", "s.toml", "--format", "plain", "--clock", "virtual"],
+        cwd=here,
+        env=env_for(here),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     lines = slow_reader(proc, every=300, pause=0.03)
     assert proc.stderr is not None
     err = proc.stderr.read().decode()
@@ -899,14 +1029,18 @@ def test_a_slow_reader_of_plain_output_loses_nothing(here: Path) -> None:
 
 
 def test_rich_into_a_pipe_keeps_every_record(here: Path) -> None:
-    write(here, "s.toml", """\
+    write(
+        here,
+        "s.toml",
+        """\
         [[call]]
         soon = true
         every = 0.0005
         count = 1000
         callback = "echo"
         args = ["tok"]
-    """)
+    """,
+    )
     proc = run(here, "run", "s.toml", "--format", "rich")
     assert proc.returncode == 0
     assert sum("echo('tok')" in line for line in proc.stdout.splitlines()) == 1000
@@ -914,8 +1048,12 @@ def test_rich_into_a_pipe_keeps_every_record(here: Path) -> None:
 
 # -- failing callbacks ---------------------------------------------------------------------------
 
+
 def test_failing_callbacks_are_recorded_and_the_run_goes_on(here: Path) -> None:
-    write(here, "s.toml", """\
+    write(
+        here,
+        "s.toml",
+        """\
         [run]
         plugins = ["faulty"]
 
@@ -957,7 +1095,8 @@ def test_failing_callbacks_are_recorded_and_the_run_goes_on(here: Path) -> None:
         later = 0.1
         callback = "echo"
         args = ["still running"]
-    """)
+    """,
+    )
     proc = run(here, "run", "s.toml", "--format", "jsonl")
     assert proc.returncode == 1
     assert TRACEBACK not in proc.stderr
@@ -969,8 +1108,10 @@ def test_failing_callbacks_are_recorded_and_the_run_goes_on(here: Path) -> None:
         "raises": {"type": "RuntimeError", "message": "boom"},
         "exits": {"type": "SystemExit", "message": "exit status 3"},
         "async-raises": {"type": "ValueError", "message": "async boom"},
-        "missing": {"type": "ExecFailed", "message": "no such program: "
-                    "no-such-program-timerctl-test"},
+        "missing": {
+            "type": "ExecFailed",
+            "message": "no such program: no-such-program-timerctl-test",
+        },
         "nonzero": {"type": "ExecFailed", "message": "exit status 3"},
         "builtin-fail": {"type": "RuntimeError", "message": "on purpose"},
         "after": None,
@@ -980,7 +1121,10 @@ def test_failing_callbacks_are_recorded_and_the_run_goes_on(here: Path) -> None:
 
 
 def test_fail_fast_stops_at_the_first_failure(here: Path) -> None:
-    write(here, "s.toml", """\
+    write(
+        here,
+        "s.toml",
+        """\
         [[call]]
         name = "bad"
         later = 0.02
@@ -996,7 +1140,8 @@ def test_fail_fast_stops_at_the_first_failure(here: Path) -> None:
         name = "far"
         later = 30
         callback = "echo"
-    """)
+    """,
+    )
     proc = run(here, "run", "s.toml", "--format", "jsonl", "--fail-fast")
     # stdout is a pipe: the failure is also one line on stderr, and nothing else is
     assert proc.returncode == 1
@@ -1009,7 +1154,10 @@ def test_fail_fast_stops_at_the_first_failure(here: Path) -> None:
 
 
 def test_an_async_callback_awaiting_forever_is_bounded_by_timeout(here: Path) -> None:
-    write(here, "s.toml", """\
+    write(
+        here,
+        "s.toml",
+        """\
         [[call]]
         name = "forever"
         soon = true
@@ -1020,9 +1168,9 @@ def test_an_async_callback_awaiting_forever_is_bounded_by_timeout(here: Path) ->
         soon = true
         callback = "echo"
         args = ["quick"]
-    """)
-    proc = run(here, "run", "s.toml", "--format", "jsonl", "--plugin", "faulty",
-               "--timeout", "0.3")
+    """,
+    )
+    proc = run(here, "run", "s.toml", "--format", "jsonl", "--plugin", "faulty", "--timeout", "0.3")
     assert proc.returncode == 0  # cut short by the end of the run: cancelled, not failed
     assert proc.stderr == ""
     records = jsonl(proc.stdout)
@@ -1036,7 +1184,10 @@ def test_an_async_callback_awaiting_forever_is_bounded_by_timeout(here: Path) ->
 
 def write_culprit_then_after(here: Path, callback: str, after_args: str = "") -> None:
     """A schedule: the faulty plugin's ``callback`` first, then an echo that must still run."""
-    write(here, "s.toml", f"""\
+    write(
+        here,
+        "s.toml",
+        f"""\
         [[call]]
         name = "culprit"
         soon = true
@@ -1047,19 +1198,22 @@ def write_culprit_then_after(here: Path, callback: str, after_args: str = "") ->
         later = 0.05
         callback = "echo"
         {after_args}
-    """)
+    """,
+    )
 
 
-@pytest.mark.parametrize("callback", [
-    pytest.param("weird"),
-    pytest.param("aweird"),
-    pytest.param("kbi"),
-    pytest.param("akbi"),
-])
+@pytest.mark.parametrize(
+    "callback",
+    [
+        pytest.param("weird"),
+        pytest.param("aweird"),
+        pytest.param("kbi"),
+        pytest.param("akbi"),
+    ],
+)
 def test_a_callback_raising_a_base_exception_is_recorded(here: Path, callback: str) -> None:
     write_culprit_then_after(here, callback)
-    proc = run(here, "run", "s.toml", "--format", "jsonl", "--plugin", "faulty",
-               "--timeout", "1.5")
+    proc = run(here, "run", "s.toml", "--format", "jsonl", "--plugin", "faulty", "--timeout", "1.5")
     assert TRACEBACK not in proc.stderr
     assert proc.returncode in (1, 130)
     records = jsonl(proc.stdout)
@@ -1068,11 +1222,14 @@ def test_a_callback_raising_a_base_exception_is_recorded(here: Path, callback: s
     assert "error" in by_entry(records)["culprit"]
 
 
-@pytest.mark.parametrize("callback", [
-    pytest.param("badstr"),
-    pytest.param("bigint"),
-    pytest.param("cycle"),
-])
+@pytest.mark.parametrize(
+    "callback",
+    [
+        pytest.param("badstr"),
+        pytest.param("bigint"),
+        pytest.param("cycle"),
+    ],
+)
 def test_an_unrenderable_result_does_not_end_the_run(here: Path, callback: str) -> None:
     write_culprit_then_after(here, callback, 'args = ["after"]')
     proc = run(here, "run", "s.toml", "--format", "jsonl", "--plugin", "faulty")
@@ -1094,8 +1251,9 @@ PLUGIN_FAILURES = {
 
 @pytest.mark.parametrize("module", list(PLUGIN_FAILURES))
 @pytest.mark.parametrize("command", ["run", "check", "plan"])
-def test_a_plugin_that_fails_to_import_is_one_clear_line(here: Path, module: str,
-                                                         command: str) -> None:
+def test_a_plugin_that_fails_to_import_is_one_clear_line(
+    here: Path, module: str, command: str
+) -> None:
     source = PLUGIN_FAILURES[module]
     if source is not None:
         write(here, f"{module}.py", source)
@@ -1110,8 +1268,9 @@ def test_a_plugin_that_fails_to_import_is_one_clear_line(here: Path, module: str
 
 def test_a_plugin_named_in_the_schedule_that_fails_is_located(here: Path) -> None:
     write(here, "raiser.py", "raise RuntimeError('kaboom at import')\n")
-    write(here, "s.toml", '[run]\nplugins = ["raiser"]\n\n[[call]]\nsoon = true\n'
-          'callback = "echo"\n')
+    write(
+        here, "s.toml", '[run]\nplugins = ["raiser"]\n\n[[call]]\nsoon = true\ncallback = "echo"\n'
+    )
     proc = run(here, "run", "s.toml")
     assert proc.returncode == 2 and proc.stdout == ""
     lines = proc.stderr.splitlines()
@@ -1151,7 +1310,8 @@ def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(here: Path)
     assert proc.returncode == 70
     assert proc.stderr.splitlines() == [
         "timerctl: internal error: ZeroDivisionError: simulated internal bug "
-        "(run with --debug for the traceback)"]
+        "(run with --debug for the traceback)"
+    ]
     debug = run(here, "--debug", "run", "s.toml", "--plugin", "saboteur")
     assert debug.returncode != 0
     assert "Traceback (most recent call last)" in debug.stderr
@@ -1160,10 +1320,14 @@ def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(here: Path)
 
 # -- trust (SPEC §6) -----------------------------------------------------------------------------
 
+
 def trust_schedule(here: Path) -> list[Path]:
     """A schedule whose every call leaves a marker file; returns the markers."""
     markers = [here / f"MARKER{i}" for i in range(4)]
-    write(here, "s.toml", f"""\
+    write(
+        here,
+        "s.toml",
+        f"""\
         [run]
         plugins = ["faulty"]
 
@@ -1189,24 +1353,34 @@ def trust_schedule(here: Path) -> list[Path]:
         callback = "exec"
         args = ["sh", "-c", "touch {markers[3]}"]
         kwargs = {{ timeout = 5 }}
-    """)
+    """,
+    )
     return markers
 
 
-@pytest.mark.parametrize("args", [
-    ["check", "s.toml"],
-    ["check", "s.toml", "--plugin", "faulty"],
-    ["plan", "s.toml"],
-    ["plan", "s.toml", "--format", "jsonl"],
-    ["plan", "s.toml", "--format", "rich", "--plugin", "faulty"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "s.toml"],
+        ["check", "s.toml", "--plugin", "faulty"],
+        ["plan", "s.toml"],
+        ["plan", "s.toml", "--format", "jsonl"],
+        ["plan", "s.toml", "--format", "rich", "--plugin", "faulty"],
+    ],
+)
 def test_check_and_plan_call_nothing_and_start_nothing(here: Path, args: list[str]) -> None:
     markers = trust_schedule(here)
     # in a session of its own: whatever it might start (even in a process group of its own)
     # stays in that session, so once the session is empty every touch there was is done
-    proc = subprocess.Popen([TIMERCTL, *args], cwd=here, env=env_for(here), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [TIMERCTL, *args],
+        cwd=here,
+        env=env_for(here),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     wait_until(lambda: not session_members(proc.pid), what="every process it started ended")
@@ -1276,12 +1450,19 @@ main()
 def tripwire(here: Path, *args: str, no_import: str = "") -> subprocess.CompletedProcess[str]:
     (here / "tripwire.py").write_text(TRIPWIRE)
     env = {**env_for(here), "TRIPWIRE_NO_IMPORT": no_import}
-    return subprocess.run([sys.executable, str(here / "tripwire.py"), *args], cwd=here,
-                          env=env, capture_output=True, text=True, timeout=20)
+    return subprocess.run(
+        [sys.executable, str(here / "tripwire.py"), *args],
+        cwd=here,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
 
 
-@pytest.mark.parametrize("args", [["check", "s.toml"], ["plan", "s.toml"],
-                                  ["plan", "s.toml", "--format", "jsonl"]])
+@pytest.mark.parametrize(
+    "args", [["check", "s.toml"], ["plan", "s.toml"], ["plan", "s.toml", "--format", "jsonl"]]
+)
 def test_check_and_plan_do_not_import_the_plugins_a_schedule_names(
     here: Path, args: list[str]
 ) -> None:
@@ -1289,8 +1470,11 @@ def test_check_and_plan_do_not_import_the_plugins_a_schedule_names(
     trust_schedule(here)  # plugins = ["faulty"], whose callbacks it calls
     proc = tripwire(here, *args, no_import="faulty")
     assert proc.returncode == 0, proc.stderr
-    write(here, "venv.toml", '[run]\nplugins = ["venv.__main__"]\n\n[[call]]\nsoon = true\n'
-                             'callback = "echo"\n')
+    write(
+        here,
+        "venv.toml",
+        '[run]\nplugins = ["venv.__main__"]\n\n[[call]]\nsoon = true\ncallback = "echo"\n',
+    )
     proc = tripwire(here, args[0], "venv.toml", no_import="venv,venv.__main__")
     assert proc.returncode == 0, proc.stderr
 
@@ -1332,18 +1516,32 @@ def test_demo_show_and_its_check_and_plan_pass_the_tripwire(here: Path, name: st
         assert proc.returncode == 0, (command, proc.stderr)
 
 
-@pytest.mark.parametrize("name", ["os:system", "os.system", "subprocess:run", "builtins.eval",
-                                  "timerctl.builtins:echo", "timerctl.builtins.echo",
-                                  "__import__", "exec()"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "os:system",
+        "os.system",
+        "subprocess:run",
+        "builtins.eval",
+        "timerctl.builtins:echo",
+        "timerctl.builtins.echo",
+        "__import__",
+        "exec()",
+    ],
+)
 @pytest.mark.parametrize("command", ["check", "run", "plan"])
 def test_no_schedule_can_name_an_import_path(here: Path, name: str, command: str) -> None:
     marker = here / "PWNED"
-    write(here, "s.toml", f"""\
+    write(
+        here,
+        "s.toml",
+        f"""\
         [[call]]
         soon = true
         callback = "{name}"
         args = ["touch {marker}"]
-    """)
+    """,
+    )
     proc = run(here, command, "s.toml")
     assert proc.returncode == 2
     assert f"unknown callback '{name}'" in proc.stderr
@@ -1353,7 +1551,10 @@ def test_no_schedule_can_name_an_import_path(here: Path, name: str, command: str
 
 def test_exec_never_goes_through_a_shell(here: Path) -> None:
     marker = here / "PWNED"
-    write(here, "s.toml", f"""\
+    write(
+        here,
+        "s.toml",
+        f"""\
         [[call]]
         name = "sneaky"
         soon = true
@@ -1365,7 +1566,8 @@ def test_exec_never_goes_through_a_shell(here: Path) -> None:
         soon = true
         callback = "exec"
         args = ["echo", "$(touch {marker})", "`touch {marker}`"]
-    """)
+    """,
+    )
     proc = run(here, "run", "s.toml", "--format", "jsonl")
     assert proc.returncode == 1
     got = by_entry(jsonl(proc.stdout))
@@ -1378,8 +1580,15 @@ def test_exec_never_goes_through_a_shell(here: Path) -> None:
 def test_any_command_onto_a_full_disk_says_so(here: Path, args: str) -> None:
     write(here, "s.toml", SLOW)
     with open("/dev/full", "w") as full:
-        proc = subprocess.run([TIMERCTL, *args.split()], cwd=here, env=env_for(here),
-                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=20)
+        proc = subprocess.run(
+            [TIMERCTL, *args.split()],
+            cwd=here,
+            env=env_for(here),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=20,
+        )
     assert proc.returncode == 74
     assert proc.stderr == "timerctl: cannot write to stdout: No space left on device\n"
 
@@ -1400,14 +1609,18 @@ GRANDCHILD = """\
     callback = "echo"
 """
 
-ENDING = [(signal.SIGHUP, 129, "terminated"), (signal.SIGQUIT, 131, "terminated"),
-          (signal.SIGUSR1, 138, "terminated"), (signal.SIGUSR2, 140, "terminated"),
-          (signal.SIGALRM, 142, "terminated"), (signal.SIGTERM, 143, "terminated"),
-          (signal.SIGINT, 130, "interrupted")]
+ENDING = [
+    (signal.SIGHUP, 129, "terminated"),
+    (signal.SIGQUIT, 131, "terminated"),
+    (signal.SIGUSR1, 138, "terminated"),
+    (signal.SIGUSR2, 140, "terminated"),
+    (signal.SIGALRM, 142, "terminated"),
+    (signal.SIGTERM, 143, "terminated"),
+    (signal.SIGINT, 130, "interrupted"),
+]
 
 
-@pytest.mark.parametrize(("sig", "code", "reason"), ENDING,
-                         ids=[s.name for s, _, _ in ENDING])
+@pytest.mark.parametrize(("sig", "code", "reason"), ENDING, ids=[s.name for s, _, _ in ENDING])
 def test_every_ending_signal_ends_the_run_and_its_process_groups(
     here: Path, spawn: Callable[..., Child], sig: int, code: int, reason: str
 ) -> None:
@@ -1430,12 +1643,17 @@ def test_every_ending_signal_ends_the_run_and_its_process_groups(
 def test_children_do_not_outlive_a_killed_timerctl(here: Path, spawn: Callable[..., Child]) -> None:
     """SIGKILL cannot be handled: the watchdog ends the groups when timerctl is gone."""
     pidfile = here / "pid"
-    write(here, "s.toml", GRANDCHILD.format(pidfile=pidfile) + """
+    write(
+        here,
+        "s.toml",
+        GRANDCHILD.format(pidfile=pidfile)
+        + """
     [[call]]
     name = "after"
     later = 0.1
     callback = "echo"
-    """)
+    """,
+    )
     child = spawn("run", "s.toml", "--format", "jsonl")
     pgid = read_pid(pidfile)
     # a record after the spawn: the loop has moved on, so the group has been handed over
@@ -1449,35 +1667,51 @@ def test_children_do_not_outlive_a_killed_timerctl(here: Path, spawn: Callable[.
 def test_a_run_started_under_nohup_keeps_ignoring_sighup(
     here: Path, spawn: Callable[..., Child]
 ) -> None:
-    write(here, "s.toml", """\
+    write(
+        here,
+        "s.toml",
+        """\
         [[call]]
         name = "tick"
         soon = true
         every = 0.05
         count = 6
         callback = "echo"
-    """)
-    child = spawn("run", "s.toml", "--format", "jsonl",
-                  preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    """,
+    )
+    child = spawn(
+        "run",
+        "s.toml",
+        "--format",
+        "jsonl",
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
     child.wait_for(lambda o: o["event"] == "call" and o["n"] == 2)
     child.interrupt(signal.SIGHUP)
     exit_code, records, _ = child.finish()
     assert exit_code == 0 and assert_complete(records)["calls"] == 6
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
-                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"]
+)
 @pytest.mark.parametrize("after", ["call", "end"])
-def test_a_signal_as_the_run_ends_agrees_with_the_end_record(here: Path, sig: int,
-                                                             after: str) -> None:
+def test_a_signal_as_the_run_ends_agrees_with_the_end_record(
+    here: Path, sig: int, after: str
+) -> None:
     """Sent as the last record (or the end record) comes out: the process used to die of the
     signal after an end record saying done/0, or print "Exception ignored ... KeyboardInterrupt".
     Whatever the moment, the exit status is the end record's."""
     write(here, "s.toml", '[[call]]\nsoon = true\ncallback = "echo"\nargs = ["last"]\n')
     for _ in range(6):
-        proc = subprocess.Popen([TIMERCTL, "run", "s.toml", "--format", "jsonl"], cwd=here,
-                                env=env_for(here), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [TIMERCTL, "run", "s.toml", "--format", "jsonl"],
+            cwd=here,
+            env=env_for(here),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stdout is not None and proc.stderr is not None
         lines = []
         while line := proc.stdout.readline():
@@ -1496,16 +1730,22 @@ def test_a_signal_as_the_run_ends_agrees_with_the_end_record(here: Path, sig: in
             assert end["reason"] == "done"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
-                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"]
+)
 def test_a_signal_during_start_up_is_one_line_never_a_traceback(here: Path, sig: int) -> None:
     """While Python imports click and the rest (the first ~50-150 ms): a quiet 128 + N."""
     write(here, "s.toml", TICKING)
     code = 128 + sig
     for delay in (0.015, 0.03, 0.045, 0.06, 0.08, 0.1, 0.12, 0.15):
-        proc = subprocess.Popen([TIMERCTL, "run", "s.toml", "--format", "jsonl"], cwd=here,
-                                env=env_for(here), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [TIMERCTL, "run", "s.toml", "--format", "jsonl"],
+            cwd=here,
+            env=env_for(here),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(delay)  # not synchronisation: a sample of moments during start-up
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=10)
@@ -1518,8 +1758,14 @@ def test_a_signal_during_start_up_is_one_line_never_a_traceback(here: Path, sig:
 
 
 def test_sigterm_while_the_schedule_loads_is_said(here: Path) -> None:
-    proc = subprocess.Popen([TIMERCTL, "run", "-"], cwd=here, env=env_for(here),
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [TIMERCTL, "run", "-"],
+        cwd=here,
+        env=env_for(here),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_blocked_reading(proc.pid)
         proc.send_signal(signal.SIGTERM)
@@ -1555,12 +1801,19 @@ main()
 
 
 @pytest.mark.parametrize("command", [["run", "s.toml", "--format", "jsonl"], ["check", "s.toml"]])
-def test_a_signal_swallowed_before_the_run_is_still_acted_on(here: Path,
-                                                             command: list[str]) -> None:
+def test_a_signal_swallowed_before_the_run_is_still_acted_on(
+    here: Path, command: list[str]
+) -> None:
     write(here, "s.toml", TICKING)
     write(here, "swallow.py", SWALLOWED)
-    proc = subprocess.run([sys.executable, "swallow.py", *command], cwd=here,
-                          env=env_for(here), capture_output=True, text=True, timeout=10)
+    proc = subprocess.run(
+        [sys.executable, "swallow.py", *command],
+        cwd=here,
+        env=env_for(here),
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
     assert proc.returncode == 129
     assert "Exception ignored" not in proc.stderr and TRACEBACK not in proc.stderr
     if command[0] == "run":
