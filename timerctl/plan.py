@@ -1,18 +1,20 @@
 """The timeline a schedule will follow, computed without invoking anything.
 
-It mirrors the engine's rules: ``soon`` entries first in file order, then timers by due time;
-fixed-rate repeats at first + k*every; fixed-delay repeats assume an instant callback (a real one
-drifts by its duration). The built-ins ``stop`` and ``cancel`` end the plan or an entry where
-they run. It also points out what users trip over.
+Due times come from the same timing classes the engine arms (``schedule.Timing``): ``soon``
+entries first in file order, then timers by due time; fixed-rate repeats at first + k*every;
+fixed-delay repeats assume an instant callback (a real one drifts by its duration). The built-ins
+in ``EFFECTS`` (``stop``, ``cancel``) end the plan or an entry where they run. It also points out
+what users trip over.
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from itertools import count as counter
 
-from .schedule import Call, Kind, Mode, Schedule
+from .schedule import Call, Kind, Mode, OnWallClock, Schedule, Timing
 
 DAY = 86400.0
 
@@ -39,92 +41,99 @@ def _ns(seconds: float) -> float:
     return round(seconds * 1_000_000_000) / 1_000_000_000
 
 
-def _first_due(call: Call, wall_t0: float) -> float | None:
-    if call.rule is not None:
-        moment = call.rule.next_after(wall_t0)
-        if moment is None or not call.rule.within(1, moment - wall_t0):
-            return None
-        return _ns(moment - wall_t0)
-    if call.wall_at is not None:
-        return _ns(max(0.0, call.wall_at.timestamp() - wall_t0))
-    return _ns(call.offset)
+def _first_due(timing: Timing, wall_t0: float) -> float | None:
+    """When the entry's first call is due, as plan shows it: a wall-clock moment already past
+    (the only kind of negative answer) runs at once, at T+0, as the engine runs it."""
+    first = timing.first_due(wall_t0)
+    return None if first is None else _ns(max(0.0, first))
 
 
-def _firings(call: Call, wall_t0: float) -> int | None:
-    """How many times an entry fires at most (None: until stopped)."""
-    first = _first_due(call, wall_t0)
-    if first is None:
-        return 0
-    if call.rule is not None:
-        return _rule_firings(call, wall_t0)
-    if call.repeat is None:
-        return 1
-    return call.repeat.firings(first)
+def _next_due(timing: Timing, n: int, due: float, first: float, wall_t0: float) -> float | None:
+    """When call ``n`` is due after call n-1 at ``due``: the same answer the engine arms, with
+    every call taken as instant (a fixed-delay call ends where it started)."""
+    if isinstance(timing, OnWallClock):
+        wall = wall_t0 + due
+        moment = timing.next_moment(n, after=wall, wall_now=wall, wall_t0=wall_t0)
+        return None if moment is None else _ns(moment - wall_t0)
+    nxt = timing.next_due(n, first=first, ended=due)
+    return None if nxt is None else _ns(nxt)
 
 
-def _rule_firings(call: Call, wall_t0: float, cap: int = 10_000) -> int | None:
-    """A calendar's firings: its count, or its moments up to until (counted, up to a cap)."""
-    rule = call.rule
-    assert rule is not None
-    if rule.until is None or rule.count is not None:
-        return rule.count
-    n, moment = 0, rule.next_after(wall_t0)
-    while moment is not None and rule.within(n + 1, moment - wall_t0) and n < cap:
-        n += 1
-        moment = rule.next_after(moment)
-    return n if n < cap else None
+@dataclass
+class _Walk:
+    """The expansion under way: steps so far, and what the built-ins did to the timeline."""
+
+    steps: list[Step] = field(default_factory=list)
+    fired: dict[str, int] = field(default_factory=dict)
+    dropped: set[str] = field(default_factory=set)  # entries a `cancel` step removed
+    effects: list[str] = field(default_factory=list)
+    stopped: bool = False
+
+    def effect(self, call: Call, due: float) -> None:
+        """The built-ins whose effect on the timeline is known: shown, not guessed at."""
+        effect = EFFECTS.get(call.callback)
+        if effect is not None:
+            effect(self, call, due)
+
+    def more(self, schedule: Schedule, wall_t0: float) -> dict[str, int | None]:
+        """Each entry's calls beyond the steps shown (None: unbounded)."""
+        more: dict[str, int | None] = {}
+        for call in schedule.calls:
+            if self.stopped or call.name in self.dropped:
+                continue
+            timing = call.timing
+            first = _first_due(timing, wall_t0)
+            total = 0 if first is None else timing.firings(first, wall_t0)
+            done = self.fired.get(call.name, 0)
+            if total is None:
+                more[call.name] = None
+            elif total > done:
+                more[call.name] = total - done
+        return more
+
+
+def _stop(walk: _Walk, call: Call, due: float) -> None:
+    walk.effects.append(f"{call.name} stops the run at T+{due:g}s: nothing after it runs")
+    walk.stopped = True
+
+
+def _cancel(walk: _Walk, call: Call, due: float) -> None:
+    target = call.args[0] if call.args else call.kwargs.get("entry")
+    if isinstance(target, str) and target not in walk.dropped:
+        walk.dropped.add(target)
+        walk.effects.append(f"{call.name} cancels what is left of {target} at T+{due:g}s")
+
+
+#: the built-in callbacks (builtins.py) that change the timeline itself, and how
+EFFECTS: dict[str, Callable[[_Walk, Call, float], None]] = {"stop": _stop, "cancel": _cancel}
 
 
 def make_plan(schedule: Schedule, wall_t0: float, *, limit: int = 200) -> Plan:
-    """Expand the schedule into its first ``limit`` steps, in the order the loop will run them."""
+    """Expand the schedule into its first ``limit`` steps, in the order the loop will run them:
+    immediate (call_soon) entries first in file order, then timers by due time, ties in the
+    order they were armed (the engine's moments keep it)."""
     seq = counter()
-    heap: list[tuple[int, float, int, Call, int]] = []  # (soon-first, due, tie, call, n)
+    heap: list[tuple[int, float, int, Call, Timing, float, int]] = []
     for call in schedule.calls:
-        first = _first_due(call, wall_t0)
-        if first is None:
+        timing = call.timing
+        first = _first_due(timing, wall_t0)
+        if first is not None:
+            soon = 0 if timing.immediate else 1
+            heapq.heappush(heap, (soon, first, next(seq), call, timing, first, 1))
+    walk = _Walk()
+    while heap and len(walk.steps) < limit and not walk.stopped:
+        _, due, _, call, timing, first, n = heapq.heappop(heap)
+        if call.name in walk.dropped:
             continue
-        soon = 0 if call.kind is Kind.SOON and not (call.repeat and call.repeat.jitter) else 1
-        heapq.heappush(heap, (soon, first, next(seq), call, 1))
-    steps: list[Step] = []
-    fired: dict[str, int] = {}
-    dropped: set[str] = set()  # entries a `cancel` step removed
-    effects: list[str] = []
-    stopped = False
-    while heap and len(steps) < limit:
-        _, due, _, call, n = heapq.heappop(heap)
-        if call.name in dropped:
-            continue
-        steps.append(Step(len(steps) + 1, call, n, due))
-        fired[call.name] = n
-        rep = call.repeat
-        if rep is not None:
-            nxt = _ns(_first_due(call, wall_t0) + n * rep.every)  # type: ignore[operator]
-            if rep.within(n + 1, nxt):
-                heapq.heappush(heap, (1, nxt, next(seq), call, n + 1))
-        elif call.rule is not None:
-            moment = call.rule.next_after(wall_t0 + due)
-            if moment is not None and call.rule.within(n + 1, moment - wall_t0):
-                heapq.heappush(heap, (1, _ns(moment - wall_t0), next(seq), call, n + 1))
-        # The built-ins whose effect on the timeline is known: shown, not guessed at.
-        if call.callback == "stop":
-            effects.append(f"{call.name} stops the run at T+{due:g}s: nothing after it runs")
-            stopped = True
-            break
-        target = _cancel_target(call)
-        if target is not None and target not in dropped:
-            dropped.add(target)
-            effects.append(f"{call.name} cancels what is left of {target} at T+{due:g}s")
-    more: dict[str, int | None] = {}
-    for call in schedule.calls:
-        if stopped or call.name in dropped:
-            continue
-        total = _firings(call, wall_t0)
-        done = fired.get(call.name, 0)
-        if total is None:
-            more[call.name] = None
-        elif total > done:
-            more[call.name] = total - done
-    notes = (*effects, *_notes(schedule, steps), *_calendar_notes(schedule, steps, wall_t0))
+        walk.steps.append(Step(len(walk.steps) + 1, call, n, due))
+        walk.fired[call.name] = n
+        nxt = _next_due(timing, n + 1, due, first, wall_t0)
+        if nxt is not None:
+            heapq.heappush(heap, (1, nxt, next(seq), call, timing, first, n + 1))
+        walk.effect(call, due)
+    more = walk.more(schedule, wall_t0)
+    steps = walk.steps
+    notes = (*walk.effects, *_notes(schedule, steps), *_calendar_notes(schedule, steps, wall_t0))
     return Plan(schedule, wall_t0, tuple(steps), more, notes)
 
 
@@ -140,20 +149,16 @@ def _calendar_notes(schedule: Schedule, steps: list[Step], wall_t0: float) -> li
         rule = call.rule
         if rule is None:
             continue
-        notes.append(f"{call.name}: {rule.describe()} is on the wall clock: each moment is "
-                     "re-armed when the wall clock steps or the machine resumes")
-        moments = [datetime.fromtimestamp(wall_t0 + s.due, rule.zone) for s in steps
-                   if s.call is call]
+        notes.append(
+            f"{call.name}: {rule.describe()} is on the wall clock: each moment is "
+            "re-armed when the wall clock steps or the machine resumes"
+        )
+        moments = [
+            datetime.fromtimestamp(wall_t0 + s.due, rule.zone) for s in steps if s.call is call
+        ]
         start = datetime.fromtimestamp(wall_t0, rule.zone)
         notes += [f"{call.name}: {note}" for note in dst_notes(moments, start)]
     return notes
-
-
-def _cancel_target(call: Call) -> str | None:
-    if call.callback != "cancel":
-        return None
-    target = call.args[0] if call.args else call.kwargs.get("entry")
-    return target if isinstance(target, str) else None
 
 
 def _notes(schedule: Schedule, steps: list[Step]) -> list[str]:
@@ -180,12 +185,18 @@ def _notes(schedule: Schedule, steps: list[Step]) -> list[str]:
         rep = call.repeat
         if rep is not None:
             if not rep.bounded:
-                notes.append(f"{call.name}: every = {rep.every:g}s with no count or until "
-                             "repeats until stopped (--timeout, a stop callback or Ctrl-C)")
+                notes.append(
+                    f"{call.name}: every = {rep.every:g}s with no count or until "
+                    "repeats until stopped (--timeout, a stop callback or Ctrl-C)"
+                )
             if rep.mode is Mode.FIXED_DELAY:
-                notes.append(f"{call.name}: fixed-delay: each call is due {rep.every:g}s after "
-                             "the previous one returned; times shown assume instant calls")
+                notes.append(
+                    f"{call.name}: fixed-delay: each call is due {rep.every:g}s after "
+                    "the previous one returned; times shown assume instant calls"
+                )
             if rep.jitter:
-                notes.append(f"{call.name}: jitter adds up to {rep.jitter:g}s to each due time "
-                             "(times shown without it)")
+                notes.append(
+                    f"{call.name}: jitter adds up to {rep.jitter:g}s to each due time "
+                    "(times shown without it)"
+                )
     return notes

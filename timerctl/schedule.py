@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from .calendars import WallRule
@@ -22,7 +22,7 @@ class Kind(enum.Enum):
     """Which loop primitive schedules the first call."""
 
     SOON = "soon"  # loop.call_soon
-    LATER = "later"  # loop.call_later(delay)
+    LATER = "later"  # due ``delay`` after t0: loop.call_at(t0 + delay) (see Later)
     AT = "at"  # loop.call_at(t0 + offset) or a wall-clock moment
     CRON = "cron"  # the next moment of a cron expression on the wall clock (``rule``)
     CALENDAR = "calendar"  # the next moment of a systemd OnCalendar expression (``rule``)
@@ -145,6 +145,15 @@ class Call:
     def describe(self) -> str:
         return describe_call(self.callback, self.args, self.kwargs)
 
+    @property
+    def timing(self) -> Timing:
+        """When this entry's calls are due: one of the timing kinds below.
+
+        Made on demand, not stored: the loader builds a Call's fields directly (a 100,000-entry
+        load), and only the engine and plan ask, once per entry.
+        """
+        return timing_of(self)
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -164,3 +173,184 @@ class Schedule:
 
     def names(self) -> list[str]:
         return [c.name for c in self.calls]
+
+
+# -- timing: when an entry's calls are due ---------------------------------------------------------
+# One small class per timing kind, each answering "when is the first call due, and the next one?"
+# (after apscheduler 4's triggers). The engine arms what they answer on the loop clock; plan lays
+# the same answers out as a timeline. Offsets are seconds after t0 on the schedule's own clock
+# (a caller running at --speed divides them); wall-clock kinds answer epoch moments.
+
+
+class Timing:
+    """The base: a call due once, ``offset`` seconds after t0 (``first_due``), never again."""
+
+    __slots__ = ()
+    #: armed with call_soon: due when the loop starts running the schedule, in file order
+    immediate: ClassVar[bool] = False
+    #: its moments are on the wall clock: converted at the start, re-armed when it steps
+    walled: ClassVar[bool] = False
+
+    def first_due(self, wall_t0: float) -> float | None:
+        """Seconds after t0 of the first call (None: it has no call at all)."""
+        raise NotImplementedError
+
+    def next_due(
+        self, n: int, *, first: float, ended: float, origin: float = 0.0, scale: float = 1.0
+    ) -> float | None:
+        """When call ``n`` (>= 2) is due, or None: a one-shot entry has no second call."""
+        return None
+
+    def firings(self, first: float, wall_t0: float) -> int | None:
+        """How many calls the entry makes at most, the first due at ``first`` (None: until
+        stopped)."""
+        return 1
+
+    def known_firings(self, first: float) -> int | None:
+        """The calls a bound promises, without counting moments (None: no such promise)."""
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Soon(Timing):
+    """``soon = true``: loop.call_soon, due when the loop starts running."""
+
+    immediate: ClassVar[bool] = True
+
+    def first_due(self, wall_t0: float) -> float | None:
+        return 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Later(Timing):
+    """``later = d``: due ``d`` after t0.
+
+    Every entry is loaded at t0, so ``call_later(d)`` at load time means due at t0 + d; the engine
+    arms exactly that, ``call_at(t0 + d)``, so that a ``later = d`` and an ``at = d`` are due at
+    the same moment and run in file order (counting d from when this entry's turn came in a
+    100,000-entry load would put it behind by however long the entries before it took).
+    """
+
+    delay: float
+
+    def first_due(self, wall_t0: float) -> float | None:
+        return self.delay
+
+
+@dataclass(frozen=True, slots=True)
+class At(Timing):
+    """``at = t``: loop.call_at(t0 + t), ``t`` seconds on the loop clock after t0."""
+
+    offset: float
+
+    def first_due(self, wall_t0: float) -> float | None:
+        return self.offset
+
+
+@dataclass(frozen=True, slots=True)
+class WallAt(Timing):
+    """``at = <date-time>``: a wall-clock moment, converted to the loop clock at the start
+    (and again whenever the wall clock steps). A moment already past is due at once."""
+
+    moment: datetime
+    walled: ClassVar[bool] = True
+
+    def first_due(self, wall_t0: float) -> float | None:
+        return self.moment.timestamp() - wall_t0  # < 0: past, runs at once (and shows late)
+
+
+@dataclass(frozen=True, slots=True)
+class Every(Timing):
+    """A repeating entry: its first call as ``start`` says, then every ``repeat.every`` seconds.
+
+    fixed-rate: call n is due at first + (n-1)*every, whatever happened before (no drift).
+    fixed-delay: call n is due ``every`` after call n-1 returned (``ended``): drift accumulates.
+    Calls outside ``count`` and ``until`` are not due at all.
+    """
+
+    start: Timing
+    repeat: Repeat
+
+    @property
+    def immediate(self) -> bool:  # type: ignore[override]
+        return self.start.immediate and not self.repeat.jitter
+
+    @property
+    def walled(self) -> bool:  # type: ignore[override]
+        return self.start.walled
+
+    def first_due(self, wall_t0: float) -> float | None:
+        return self.start.first_due(wall_t0)
+
+    def next_due(
+        self, n: int, *, first: float, ended: float, origin: float = 0.0, scale: float = 1.0
+    ) -> float | None:
+        """``first``, ``ended`` and the answer on the caller's clock, whose zero is ``origin``
+        and which runs ``scale`` times as fast as the schedule's (--speed)."""
+        rep = self.repeat
+        every = rep.every / scale
+        base = first + (n - 1) * every if rep.mode is Mode.FIXED_RATE else ended + every
+        return base if rep.within(n, (base - origin) * scale) else None
+
+    def firings(self, first: float, wall_t0: float) -> int | None:
+        return self.repeat.firings(first)
+
+    def known_firings(self, first: float) -> int | None:
+        return self.repeat.firings(first)
+
+
+@dataclass(frozen=True, slots=True)
+class OnWallClock(Timing):
+    """``cron`` / ``calendar``: the moments of an expression on the wall clock, bounded by the
+    rule's own count and until. Moments a suspend or a late call passed over are not run one by
+    one: the next call is the first moment after the previous one and after the wall clock now."""
+
+    rule: WallRule
+    walled: ClassVar[bool] = True
+    #: counting the moments up to ``until`` stops here (a plan's "many")
+    CAP: ClassVar[int] = 10_000
+
+    def first_moment(self, wall_t0: float) -> float | None:
+        """The epoch moment of the first call (None: no moment left, or outside the bounds)."""
+        return self.next_moment(1, after=wall_t0, wall_now=wall_t0, wall_t0=wall_t0)
+
+    def next_moment(self, n: int, *, after: float, wall_now: float, wall_t0: float) -> float | None:
+        """The epoch moment of call ``n``: the first after ``after`` and after ``wall_now``."""
+        moment = self.rule.next_after(max(after, wall_now))
+        if moment is None or not self.rule.within(n, moment - wall_t0):
+            return None
+        return moment
+
+    def first_due(self, wall_t0: float) -> float | None:
+        moment = self.first_moment(wall_t0)
+        return None if moment is None else moment - wall_t0
+
+    def firings(self, first: float, wall_t0: float) -> int | None:
+        """Its count, or its moments up to until (counted, up to CAP; beyond: None)."""
+        rule = self.rule
+        if rule.until is None or rule.count is not None:
+            return rule.count
+        n, moment = 0, rule.next_after(wall_t0)
+        while moment is not None and rule.within(n + 1, moment - wall_t0) and n < self.CAP:
+            n += 1
+            moment = rule.next_after(moment)
+        return n if n < self.CAP else None
+
+    def known_firings(self, first: float) -> int | None:
+        return self.rule.count
+
+
+def timing_of(call: Call) -> Timing:
+    """The timing kind of an entry, from its (already validated) fields."""
+    if call.rule is not None:
+        return OnWallClock(call.rule)
+    start: Timing
+    if call.kind is Kind.SOON:
+        start = Soon()
+    elif call.wall_at is not None:
+        start = WallAt(call.wall_at)
+    elif call.kind is Kind.LATER:
+        start = Later(call.offset)
+    else:
+        start = At(call.offset)
+    return start if call.repeat is None else Every(start, call.repeat)
