@@ -754,3 +754,54 @@ def test_events_are_start_then_records_then_end() -> None:
 def test_run_options_defaults() -> None:
     opts = RunOptions()
     assert (opts.timeout, opts.fail_fast, opts.seed, opts.speed) == (None, False, None, 1.0)
+
+
+# -- the next-due view a live display reads ------------------------------------------------------
+
+def test_status_names_the_next_due_call_from_the_engines_own_view() -> None:
+    """status() says which call comes next and when, from the engine's own due times (never
+    the loop's private timer heap), skipping what was cancelled or already fired."""
+    seen = []
+
+    def look() -> str:
+        seen.append(current_run().status())  # type: ignore[attr-defined]
+        return "looked"
+
+    text = """
+        [[call]]
+        name = "look"
+        at = 0.1
+        callback = "look"
+
+        [[call]]
+        name = "gone"
+        at = 0.15
+        callback = "echo"
+
+        [[call]]
+        name = "drop"
+        at = 0.1
+        callback = "cancel"
+        args = ["gone"]
+
+        [[call]]
+        name = "tick"
+        at = 0.2
+        every = 0.1
+        count = 2
+        callback = "echo"
+
+        [[call]]
+        name = "last"
+        at = 0.25
+        callback = "look"
+    """
+    run_virtual(text, registry=registry_with(look=look))
+    first, last = seen
+    # at 0.1: "drop" (same moment) is still to run, so "gone" is next at 0.15
+    assert (first.next_entry, first.calls, first.pending) == ("gone", 0, 4)
+    assert first.next_in == pytest.approx(0.05)
+    # at 0.25: "gone" was cancelled, tick's first call fired; its second is due at 0.3
+    assert (last.next_entry, last.calls, last.cancelled) == ("tick", 3, 1)
+    assert last.next_in == pytest.approx(0.05)
+    assert last.t == pytest.approx(0.25)
