@@ -51,7 +51,8 @@ DEMOS: dict[str, Demo] = {
             "drift",
             "a 30 ms callback every 0.1 s: fixed-rate holds its grid, fixed-delay drifts",
             "fixed-rate (due at first + k*every via call_at) stayed on its grid;\n"
-            "fixed-delay (call_later after each call returned) drifted 30 ms per tick.",
+            "fixed-delay (due 0.1 s after each call returned, as a call_later chain) drifted\n"
+            "30 ms per tick.",
         ),
         Demo(
             "blocking",
