@@ -79,7 +79,9 @@ class Arming:
         loop = self._loop
         assert loop is not None
         call, clocks = entry.call, self.clocks
-        timing = entry.timing = call.timing
+        timing = call.timing
+        if isinstance(timing, Every | OnWallClock):  # it arms more calls: kept (one-shots
+            entry.timing = timing  # are most of a 100,000-entry file, and need it no more)
         slot = Slot(entry, 1)
         jitter = self.jitter(entry)
         if call.kind is Kind.SOON and not jitter:
@@ -213,6 +215,6 @@ class Arming:
             self.timers.disarm(slot)
         entry.pending.clear()
         self.pending -= armed
-        timing = entry.timing or entry.call.timing
+        timing = entry.timing or entry.call.timing  # (a one-shot's is made again)
         total = timing.known_firings((entry.first_due - self.clocks.t0) * self.speed)
         return armed if total is None else max(armed, total - entry.fired)

@@ -20,12 +20,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import signals
 from .arming import Arming
-from .children import CHILDREN
 from .context import CURRENT
 from .errors import OutputClosed
 from .events import Cancelled, ClockStep, Decision, End, ErrorInfo, Event, Output
+from .interrupts import Interrupts
 from .policies import decide
 from .registry import REGISTRY, Registry
 from .runinfo import error_info, exit_status, percentile, start_record
@@ -80,10 +79,7 @@ class Engine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running: str | None = None  # the entry whose sync callback is running now
         self._deferred: list[Event] = []
-        self._signal_reason: str | None = None  # set by a signal handler, at any moment
-        self._signum = 0
-        self._end_decided = False  # from then on a signal changes nothing (signals.py)
-        self._aborts: list[Callable[[], Any]] = []
+        self._signals = Interrupts()
         self._sink_error: Exception | None = None
         self._walled = [
             e
@@ -165,8 +161,8 @@ class Engine:
         self._clocks.start(loop, virtual)
         self._arming.bind(loop)
         self._emit(start_record(self, loop, virtual))
-        if self._signal_reason is not None:  # a signal came while the loop started
-            self.finish(self._signal_reason)
+        if self._signals.reason is not None:  # a signal came while the loop started
+            self.finish(self._signals.reason)
         timeout_handle = None
         try:
             if self._reason is None:
@@ -201,8 +197,8 @@ class Engine:
         """End the run: cancel what is pending (counted) and wake ``run``."""
         if self._reason is not None:
             return
-        if self._signal_reason is not None:  # a signal came while the last call ran
-            reason = self._signal_reason
+        if self._signals.reason is not None:  # a signal came while the last call ran
+            reason = self._signals.reason
         self._reason = reason
         self._arming.ended = True
         for entry in self._entries.values():
@@ -236,8 +232,8 @@ class Engine:
     def _fire(self, slot: Slot) -> None:
         entry = slot.entry
         self._arming.taken(slot)
-        if self._signal_reason is not None and self._reason is None:
-            self.finish(self._signal_reason)  # no call fires once a signal came
+        if self._signals.reason is not None and self._reason is None:
+            self.finish(self._signals.reason)  # no call fires once a signal came
             self._tally.cancelled += 1  # this one included
         if self._reason is not None:
             return
@@ -415,7 +411,7 @@ class Engine:
     @property
     def signalled(self) -> bool:
         """A signal (SIGINT, SIGTERM) asked the run to end: nothing may wait for a reader."""
-        return self._signal_reason is not None
+        return self._signals.reason is not None
 
     def output_closed(self) -> None:
         """(from any thread) stdout's reader went away: end the run, as a failed write would."""
@@ -431,10 +427,9 @@ class Engine:
     def _end(self) -> End:
         # Decided first, read second: a signal from now on is absorbed (the end it would
         # change may already be on its way out); one before is this end's reason.
-        self._end_decided = True
-        reason = self._signal_reason or self._reason or "done"
-        signum = self._signum if self._signal_reason is not None else None
-        code = self._tally.exit_code(reason, signum, self.options.timeout_exit)
+        self._signals.decided = True
+        reason = self._signals.reason or self._reason or "done"
+        code = self._tally.exit_code(reason, self._signals.exit_signum(), self.options.timeout_exit)
         return self._tally.end(
             reason, code, clock_steps=self._clocks.steps, duration=self._now() - self.t0
         )
@@ -456,30 +451,25 @@ class Engine:
                 self._arming.rearm_wall(self._walled, now, wall)
         return now, wall
 
-    # -- signals (the handlers are signals.RunSignals, installed by run() below) -----------------
+    # -- signals (the handlers are signals.RunSignals, installed by runner.run) ----------------
     def add_abort(self, abort: Callable[[], Any]) -> None:
         """Call ``abort`` just before an exit that skips all cleanup (a second Ctrl-C)."""
-        self._aborts.append(abort)
+        self._signals.add_abort(abort)
 
     def aborts(self) -> list[Callable[[], Any]]:
-        """What a second signal does before it exits: kill the children first (nothing may
-        outlive us), then the run's own aborts (the display)."""
-        return [CHILDREN.kill_all, *self._aborts]
+        """What a second signal does before it exits: kill the children, then the aborts."""
+        return self._signals.aborts()
 
     def on_signal(self, signum: int) -> None:
         """(a signal handler: any moment, even inside a blocking callback) End the run as soon
         as the loop can: no call fires from now on."""
-        if self._end_decided:
-            return  # the end record is decided: it and the exit status stand
-        self._signum = signum
-        self._signal_reason = signals.reason_of(signum)
         loop = self._loop
-        if loop is not None:
+        if self._signals.take(signum) and loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(self._end_by_signal)
 
     def _end_by_signal(self) -> None:
-        reason = self._signal_reason
+        reason = self._signals.reason
         assert reason is not None
         if self._reason is None:
             self.finish(reason)

@@ -80,7 +80,7 @@ class Entry:
     def __init__(self, call: Call, spec: CallbackSpec) -> None:
         self.call = call
         self.spec = spec
-        self.timing: Timing | None = None  # call.timing, made when the entry is first armed
+        self.timing: Timing | None = None  # a repeating entry's call.timing, once armed
         self.first_due = 0.0
         self.fired = 0
         # a list, not a set: an entry has one or two pending calls, and a million entries'
@@ -110,18 +110,18 @@ class Timers:
     """One loop timer per due moment, and the heap of those moments for ``next_due``.
 
     Most moments have one call: the handle then carries the slot itself, and only a second
-    call due at the same moment makes it a Moment. A moment is live while ``_at`` maps its
-    due time to it; the heap drops dead heads as timers fire, like the loop's own heap.
+    call due at the same moment makes it a Moment. ``_at`` maps each armed due time to what
+    is armed there; ``_heap`` holds those due times (the very float objects of the slots: 8
+    bytes a pending call), and drops the dead ones at its head as timers fire.
     """
 
-    __slots__ = ("_at", "_fire", "_heap", "_loop", "_seq")
+    __slots__ = ("_at", "_fire", "_heap", "_loop")
 
     def __init__(self, fire: Callable[[Slot], None]) -> None:
         self._fire = fire
         self._loop: asyncio.AbstractEventLoop | None = None
         self._at: dict[float, Slot | Moment] = {}
-        self._heap: list[tuple[float, int, Slot | Moment]] = []
-        self._seq = 0
+        self._heap: list[float] = []
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -135,7 +135,7 @@ class Timers:
         if there is None:
             slot.handle = loop.call_at(due, self._due, slot)
             self._at[due] = slot
-            self._push(due, slot)
+            heapq.heappush(self._heap, due)
             return
         if type(there) is Slot:  # a second call at this moment: group them, in order
             moment = Moment(due)
@@ -147,7 +147,6 @@ class Timers:
             moment.live = 1
             there.moment = moment
             self._at[due] = moment
-            self._push(due, moment)
             there = moment
         assert type(there) is Moment
         there.slots.append(slot)
@@ -176,8 +175,9 @@ class Timers:
         the GIL) and the live table with ``dict.get``; it changes nothing.
         """
         best: tuple[str, float] | None = None
-        for when, _, what in self._heap[:8]:  # the heap's head is the soonest
-            if self._at.get(when) is not what:
+        for when in self._heap[:8]:  # the heap's head is the soonest
+            what = self._at.get(when)
+            if what is None:
                 continue  # fired or cancelled since
             if type(what) is Slot:
                 live = [] if what.cancelled else [what]
@@ -188,17 +188,13 @@ class Timers:
                 best = (live[0].entry.call.name, when)
         return best
 
-    def _push(self, due: float, what: Slot | Moment) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (due, self._seq, what))
-
     def _due(self, what: Slot | Moment) -> None:
         """A timer fired: its calls run in the order armed (cancelled ones are skipped)."""
         due = what.due if type(what) is Slot else what.when  # type: ignore[union-attr]
         if self._at.get(due) is what:
             del self._at[due]
         heap, at = self._heap, self._at
-        while heap and at.get(heap[0][0]) is not heap[0][2]:
+        while heap and heap[0] not in at:
             heapq.heappop(heap)  # fired or cancelled: the view forgets it
         if type(what) is Slot:
             if not what.cancelled:
