@@ -16,6 +16,18 @@ from .schedule import Every, Kind, Mode, OnWallClock, Timing
 from .slots import Entry, Slot, Timers
 from .wallclock import Clocks
 
+#: how an entry's next call follows its last (Entry.follows): not at all (a one-shot), at a
+#: firing (fixed-rate, a calendar's next moment), or when the call returned (fixed-delay)
+ONCE, RATE, DELAY, MOMENTS = 0, 1, 2, 3
+
+
+def _follows(timing: Timing) -> int:
+    if isinstance(timing, OnWallClock):
+        return MOMENTS
+    if isinstance(timing, Every):
+        return RATE if timing.repeat.mode is Mode.FIXED_RATE else DELAY
+    return ONCE
+
 
 class Arming:
     """The pending calls of one run, and the rules that arm the next one."""
@@ -80,8 +92,9 @@ class Arming:
         assert loop is not None
         call, clocks = entry.call, self.clocks
         timing = call.timing
-        if isinstance(timing, Every | OnWallClock):  # it arms more calls: kept (one-shots
-            entry.timing = timing  # are most of a 100,000-entry file, and need it no more)
+        follows = _follows(timing)
+        if follows:  # it arms more calls: kept (one-shots are most of a 100,000-entry file,
+            entry.timing, entry.follows = timing, follows  # and need it no more)
         slot = Slot(entry, 1)
         jitter = self.jitter(entry)
         if call.kind is Kind.SOON and not jitter:
@@ -140,23 +153,23 @@ class Arming:
         """At a firing, arm the next one where it does not wait for this one to end:
         fixed-rate (due at first + n*every whatever this call does; a cancel of its own entry
         from inside the call has set entry.done, and nothing more is armed) and calendars."""
-        timing = entry.timing
-        if isinstance(timing, Every) and timing.repeat.mode is Mode.FIXED_RATE:
+        follows = entry.follows
+        if follows == RATE:
             self.next(entry, slot.n + 1, None)
-        elif isinstance(timing, OnWallClock) and slot.wall is not None:
-            self.next_moment(entry, timing, slot.n + 1, slot.wall)
+        elif follows == MOMENTS and slot.wall is not None:
+            assert isinstance(entry.timing, OnWallClock)
+            self.next_moment(entry, entry.timing, slot.n + 1, slot.wall)
 
     def returned(self, entry: Entry, slot: Slot, end: float) -> None:
         """A call returned at ``end``: a fixed-delay repeat's next call is due from then."""
-        timing = entry.timing
-        if isinstance(timing, Every) and timing.repeat.mode is Mode.FIXED_DELAY:
+        if entry.follows == DELAY:
             self.next(entry, slot.n + 1, end)
 
     def next(self, entry: Entry, n: int, after: float | None) -> None:
         """Arm call ``n`` of a repeating entry, if its bounds allow it (``after``: when the
         previous call returned, for fixed-delay)."""
         timing, loop = entry.timing, self._loop
-        if not isinstance(timing, Every) or entry.done or self.ended or loop is None:
+        if timing is None or entry.done or self.ended or loop is None:
             return
         ended = after if after is not None else loop.time()
         base = timing.next_due(

@@ -5,7 +5,8 @@ moment, invokes, and emits one CallRecord. The run ends when nothing is pending 
 running async callback), or on stop/timeout/fail-fast/signal. Its parts, one job each: arming
 (``arming``: due times from the timing kinds of ``schedule``; ``slots``: the timers and the
 next-due view), the policies a due call meets (``policies``), the two clocks (``wallclock``),
-the counts and records (``tally``).
+the counts and records (``tally``), async calls under way (``tasks``), a signal's request
+(``interrupts``), and the entry point with its options (``runner``).
 """
 
 from __future__ import annotations

@@ -70,6 +70,7 @@ class Entry:
         "done",
         "fired",
         "first_due",
+        "follows",
         "pending",
         "running",
         "spec",
@@ -81,6 +82,7 @@ class Entry:
         self.call = call
         self.spec = spec
         self.timing: Timing | None = None  # a repeating entry's call.timing, once armed
+        self.follows = 0  # how its next call follows the last (arming.ONCE, RATE, ...)
         self.first_due = 0.0
         self.fired = 0
         # a list, not a set: an entry has one or two pending calls, and a million entries'
