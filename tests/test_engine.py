@@ -86,8 +86,7 @@ def test_call_at_soon_first_then_by_moment() -> None:
 @pytest.mark.parametrize("timer", ["later = 0", "at = 0", "later = 0.0"])
 def test_soon_beats_every_timer_even_one_due_now(timer: str) -> None:
     timers = "".join(
-        f'[[call]]\nname = "timer{i}"\n{timer}\ncallback = "echo"\nargs = [{i}]\n'
-        for i in range(3)
+        f'[[call]]\nname = "timer{i}"\n{timer}\ncallback = "echo"\nargs = [{i}]\n' for i in range(3)
     )
     run = run_virtual(timers + '[[call]]\nname = "soon"\nsoon = true\ncallback = "echo"\n')
     assert run.records[0].entry == "soon"
@@ -179,6 +178,7 @@ def test_sleep_duration_on_the_virtual_clock_is_its_argument() -> None:
 
 # -- failures ------------------------------------------------------------------------------------
 
+
 def test_a_failing_callback_is_a_failed_record_and_the_run_goes_on() -> None:
     run = run_virtual("""
         [[call]]
@@ -205,7 +205,8 @@ def test_system_exit_from_a_plugin_callback_is_a_failure_not_an_exit() -> None:
         raise SystemExit(code)
 
     reg = registry_with(bye=bye)
-    run = run_virtual("""
+    run = run_virtual(
+        """
         [[call]]
         soon = true
         callback = "bye"
@@ -215,7 +216,9 @@ def test_system_exit_from_a_plugin_callback_is_a_failure_not_an_exit() -> None:
         later = 0.1
         callback = "echo"
         args = ["still here"]
-    """, registry=reg)
+    """,
+        registry=reg,
+    )
     exited, after = run.records
     assert exited.error is not None and exited.error.type == "SystemExit"
     assert "3" in exited.error.message
@@ -224,7 +227,8 @@ def test_system_exit_from_a_plugin_callback_is_a_failure_not_an_exit() -> None:
 
 
 def test_fail_fast_stops_at_the_first_failure_and_cancels_the_rest() -> None:
-    run = run_virtual("""
+    run = run_virtual(
+        """
         [[call]]
         name = "bad"
         later = 0.1
@@ -241,7 +245,9 @@ def test_fail_fast_stops_at_the_first_failure_and_cancels_the_rest() -> None:
         name = "never"
         later = 0.5
         callback = "echo"
-    """, fail_fast=True)
+    """,
+        fail_fast=True,
+    )
     assert run.end.reason == "failed"
     assert run.end.exit_code == 1 and run.end.failed == 1
     assert run.records[-1].entry == "bad"
@@ -267,8 +273,10 @@ def test_without_fail_fast_every_call_runs() -> None:
 
 # -- ending a run --------------------------------------------------------------------------------
 
+
 def test_timeout_ends_the_run_and_counts_what_was_cancelled() -> None:
-    run = run_virtual("""
+    run = run_virtual(
+        """
         [[call]]
         name = "forever"
         soon = true
@@ -279,7 +287,9 @@ def test_timeout_ends_the_run_and_counts_what_was_cancelled() -> None:
         name = "far"
         later = 60
         callback = "echo"
-    """, timeout=1.0)
+    """,
+        timeout=1.0,
+    )
     assert run.end.reason == "timeout"
     assert run.end.exit_code == 0
     assert run.end.duration == pytest.approx(1.0, abs=1e-9)
@@ -368,6 +378,7 @@ def test_cancelling_the_last_pending_call_ends_the_run() -> None:
 
 # -- repeating calls -----------------------------------------------------------------------------
 
+
 def test_fixed_rate_due_times_are_exact_multiples() -> None:
     run = run_virtual("""
         [[call]]
@@ -419,22 +430,27 @@ def test_count_bounds_the_number_of_calls() -> None:
     assert run.end.reason == "done" and run.end.cancelled == 0
 
 
-@pytest.mark.parametrize(("until", "expected"), [
-    (0.3, [0.0, 0.1, 0.2, 0.3]),  # inclusive, although 3 * 0.1 > 0.3 in floats
-    (0.35, [0.0, 0.1, 0.2, 0.3]),
-    (0.7, [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]),
-])
+@pytest.mark.parametrize(
+    ("until", "expected"),
+    [
+        (0.3, [0.0, 0.1, 0.2, 0.3]),  # inclusive, although 3 * 0.1 > 0.3 in floats
+        (0.35, [0.0, 0.1, 0.2, 0.3]),
+        (0.7, [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]),
+    ],
+)
 def test_until_bounds_the_last_due_time(until: float, expected: list[float]) -> None:
     run = run_virtual(f'[[call]]\nsoon = true\nevery = 0.1\nuntil = {until}\ncallback = "echo"\n')
     assert [r.t for r in run.records] == expected
 
 
 def test_count_and_until_whichever_comes_first() -> None:
-    run = run_virtual('[[call]]\nsoon = true\nevery = 0.1\ncount = 20\nuntil = 0.45\n'
-                      'callback = "echo"\n')
+    run = run_virtual(
+        '[[call]]\nsoon = true\nevery = 0.1\ncount = 20\nuntil = 0.45\ncallback = "echo"\n'
+    )
     assert len(run.records) == 5
-    run = run_virtual('[[call]]\nsoon = true\nevery = 0.1\ncount = 2\nuntil = 10\n'
-                      'callback = "echo"\n')
+    run = run_virtual(
+        '[[call]]\nsoon = true\nevery = 0.1\ncount = 2\nuntil = 10\ncallback = "echo"\n'
+    )
     assert len(run.records) == 2
 
 
@@ -475,6 +491,7 @@ def test_jitter_does_not_accumulate_on_fixed_rate() -> None:
 
 # -- async callbacks -----------------------------------------------------------------------------
 
+
 async def nap(seconds: float, result: str = "woke") -> str:
     """An async callback: awaits on the loop (virtual time) and returns."""
     await asyncio.sleep(seconds)
@@ -490,7 +507,8 @@ ASYNC_REG = registry_with(nap=nap, nap_then_fail=nap_then_fail)
 
 
 def test_async_callback_late_at_start_written_when_it_finishes() -> None:
-    run = run_virtual("""
+    run = run_virtual(
+        """
         [[call]]
         name = "slow"
         later = 0.1
@@ -502,7 +520,9 @@ def test_async_callback_late_at_start_written_when_it_finishes() -> None:
         later = 0.2
         callback = "echo"
         args = ["quick"]
-    """, registry=ASYNC_REG)
+    """,
+        registry=ASYNC_REG,
+    )
     assert [r.entry for r in run.records] == ["quick", "slow"]
     assert [r.seq for r in run.records] == [1, 2]
     slow = run.of("slow")[0]
@@ -514,7 +534,8 @@ def test_async_callback_late_at_start_written_when_it_finishes() -> None:
 
 
 def test_async_callback_is_late_when_the_loop_is_blocked() -> None:
-    run = run_virtual("""
+    run = run_virtual(
+        """
         [[call]]
         soon = true
         callback = "sleep"
@@ -525,15 +546,18 @@ def test_async_callback_is_late_when_the_loop_is_blocked() -> None:
         later = 0.1
         callback = "nap"
         args = [0.3]
-    """, registry=ASYNC_REG)
+    """,
+        registry=ASYNC_REG,
+    )
     slow = run.of("slow")[0]
     assert slow.late == pytest.approx(0.1, abs=1e-9)
     assert slow.duration == pytest.approx(0.3, abs=1e-9)
 
 
 def test_async_callback_that_raises_is_a_failure() -> None:
-    run = run_virtual('[[call]]\nsoon = true\ncallback = "nap_then_fail"\nargs = [0.1]\n',
-                      registry=ASYNC_REG)
+    run = run_virtual(
+        '[[call]]\nsoon = true\ncallback = "nap_then_fail"\nargs = [0.1]\n', registry=ASYNC_REG
+    )
     (r,) = run.records
     assert r.error == ErrorInfo("ValueError", "async boom")
     assert r.duration == pytest.approx(0.1, abs=1e-9)
@@ -541,8 +565,11 @@ def test_async_callback_that_raises_is_a_failure() -> None:
 
 
 def test_async_callback_cut_short_by_timeout_is_cancelled_not_failed() -> None:
-    run = run_virtual('[[call]]\nname = "slow"\nsoon = true\ncallback = "nap"\nargs = [5]\n',
-                      registry=ASYNC_REG, timeout=1.0)
+    run = run_virtual(
+        '[[call]]\nname = "slow"\nsoon = true\ncallback = "nap"\nargs = [5]\n',
+        registry=ASYNC_REG,
+        timeout=1.0,
+    )
     (r,) = run.records
     assert r.cancelled and not r.failed
     assert r.error is not None and r.error.type == "CancelledError"
@@ -557,7 +584,8 @@ async def nap_then_cancel(seconds: float, entry: str) -> str:
 
 def test_cancel_from_an_async_callback_names_it() -> None:
     reg = registry_with(nap_then_cancel=nap_then_cancel)
-    run = run_virtual("""
+    run = run_virtual(
+        """
         [[call]]
         name = "tick"
         soon = true
@@ -569,7 +597,9 @@ def test_cancel_from_an_async_callback_names_it() -> None:
         soon = true
         callback = "nap_then_cancel"
         args = [0.25, "tick"]
-    """, registry=reg)
+    """,
+        registry=reg,
+    )
     assert len(run.of("tick")) == 3
     assert run.of("waiter")[0].result == "cancelled 1"
     (c,) = run.cancels
@@ -578,7 +608,8 @@ def test_cancel_from_an_async_callback_names_it() -> None:
 
 
 def test_fixed_delay_async_callback_waits_for_the_previous_one() -> None:
-    run = run_virtual("""
+    run = run_virtual(
+        """
         [[call]]
         soon = true
         every = 0.1
@@ -586,12 +617,15 @@ def test_fixed_delay_async_callback_waits_for_the_previous_one() -> None:
         mode = "fixed-delay"
         callback = "nap"
         args = [0.05]
-    """, registry=ASYNC_REG)
+    """,
+        registry=ASYNC_REG,
+    )
     assert [r.t for r in run.records] == pytest.approx([0.0, 0.15, 0.3], abs=1e-9)
 
 
 def test_async_call_cancelled_before_it_started_is_still_accounted_for() -> None:
-    run = run_virtual("""
+    run = run_virtual(
+        """
         [[call]]
         name = "slow"
         soon = true
@@ -602,7 +636,9 @@ def test_async_call_cancelled_before_it_started_is_still_accounted_for() -> None
         name = "halt"
         soon = true
         callback = "stop"
-    """, registry=ASYNC_REG)
+    """,
+        registry=ASYNC_REG,
+    )
     assert run.end.reason == "stopped"
     slow = run.of("slow")
     assert len(slow) == 1 and slow[0].cancelled
@@ -610,6 +646,7 @@ def test_async_call_cancelled_before_it_started_is_still_accounted_for() -> None
 
 
 # -- speed ---------------------------------------------------------------------------------------
+
 
 def test_speed_two_halves_every_delay() -> None:
     text = """
@@ -647,6 +684,7 @@ def test_speed_two_halves_every_delay() -> None:
 
 
 # -- clocks --------------------------------------------------------------------------------------
+
 
 def _run_on(loop_factory, text: str, **kw) -> Run:  # type: ignore[no-untyped-def]
     run = Run()
@@ -703,21 +741,24 @@ def test_injected_wall_clock_is_t0_and_simulated_from_there() -> None:
     run = run_virtual(CALL_LATER, wall_clock=lambda: wall)
     assert run.start.wall_t0 == wall
     assert [r.wall_time for r in run.records] == pytest.approx(
-        [wall, wall + 0.1, wall + 0.2], abs=1e-6)
+        [wall, wall + 0.1, wall + 0.2], abs=1e-6
+    )
 
 
-@pytest.mark.parametrize(("now_local", "at", "ahead"), [
-    ("2030-01-15T11:59:00", "2030-01-15T12:00:00", 60.0),  # local date-time, winter (+01)
-    ("2030-07-15T11:59:00", "2030-07-15T12:00:00", 60.0),  # local date-time, summer (+02)
-    ("2030-01-15T11:59:00", "12:00:00", 60.0),  # bare time of day: its next occurrence
-    ("2030-01-15T12:01:00", "12:00:00", 86340.0),  # already past today: tomorrow
-    ("2030-01-15T11:59:00", "2030-01-15T12:00:00Z", 3660.0),  # offset: absolute
-    ("2030-01-15T11:59:00", "2030-01-15T13:00:00+02:00", 60.0),
-])
+@pytest.mark.parametrize(
+    ("now_local", "at", "ahead"),
+    [
+        ("2030-01-15T11:59:00", "2030-01-15T12:00:00", 60.0),  # local date-time, winter (+01)
+        ("2030-07-15T11:59:00", "2030-07-15T12:00:00", 60.0),  # local date-time, summer (+02)
+        ("2030-01-15T11:59:00", "12:00:00", 60.0),  # bare time of day: its next occurrence
+        ("2030-01-15T12:01:00", "12:00:00", 86340.0),  # already past today: tomorrow
+        ("2030-01-15T11:59:00", "2030-01-15T12:00:00Z", 3660.0),  # offset: absolute
+        ("2030-01-15T11:59:00", "2030-01-15T13:00:00+02:00", 60.0),
+    ],
+)
 def test_wall_clock_at_in_a_non_utc_zone(berlin, now_local: str, at: str, ahead: float) -> None:  # type: ignore[no-untyped-def]
     now = datetime.fromisoformat(now_local).replace(tzinfo=berlin).timestamp()
-    run = run_virtual(f'[[call]]\nat = {at}\ncallback = "echo"\n', now=now,
-                      wall_clock=lambda: now)
+    run = run_virtual(f'[[call]]\nat = {at}\ncallback = "echo"\n', now=now, wall_clock=lambda: now)
     (r,) = run.records
     assert r.kind == "at"
     assert r.due - run.start.loop_t0 == pytest.approx(ahead, abs=1e-6)
@@ -728,8 +769,9 @@ def test_a_wall_moment_passed_before_the_start_is_reported_late() -> None:
     loaded = 1_900_000_000.0
     moment = loaded + 2  # valid when loaded ...
     at = datetime.fromtimestamp(moment, ZoneInfo("UTC")).isoformat()
-    run = run_virtual(f"[[call]]\nat = {at}\ncallback = \"echo\"\n", now=loaded,
-                      wall_clock=lambda: loaded + 5)  # ... but the run started 3 s after it
+    run = run_virtual(
+        f'[[call]]\nat = {at}\ncallback = "echo"\n', now=loaded, wall_clock=lambda: loaded + 5
+    )  # ... but the run started 3 s after it
     (r,) = run.records
     assert r.wall_time - moment == pytest.approx(3.0)
     assert r.late == pytest.approx(r.wall_time - moment)
@@ -757,6 +799,7 @@ def test_run_options_defaults() -> None:
 
 
 # -- the next-due view a live display reads ------------------------------------------------------
+
 
 def test_status_names_the_next_due_call_from_the_engines_own_view() -> None:
     """status() says which call comes next and when, from the engine's own due times (never
