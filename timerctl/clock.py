@@ -75,11 +75,14 @@ class _JumpSelector(DelegatingSelector):
 class VirtualClockLoop(asyncio.SelectorEventLoop):
     """A selector loop whose ``time()`` is virtual and advances only by jumps and ``advance``."""
 
+    #: what asyncio rounds due times with: the ticks are whole nanoseconds
+    RESOLUTION = 1e-9
+
     def __init__(self, start: float = 0.0) -> None:
         super().__init__()
         self._ticks = round(start * NS)
         self._holds = 0
-        self._clock_resolution = 1e-9
+        self._clock_resolution = self.RESOLUTION
         self._selector = _JumpSelector(self._selector, self)  # type: ignore[has-type]
 
     def time(self) -> float:

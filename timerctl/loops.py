@@ -50,7 +50,7 @@ def precision_of(loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
             return {"precision": None, "selector": "virtual: jumps to the next timer"}
         if type(loop).__module__.startswith("uvloop"):
             return {"precision": None, "selector": "libuv (1 ms resolution)"}
-        return {"precision": None, "selector": type(getattr(loop, "_selector", loop)).__name__}
+        return {"precision": None, "selector": type(loop).__name__}  # a loop we did not make
     info = describe()
     selector = f"{info.get('selector')}, {info.get('wait')}() waits ({info.get('wait_resolution')})"
     if info.get("timer_slack_ns") is not None:
@@ -65,4 +65,5 @@ def precision_of(loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
 def resolution(loop: asyncio.AbstractEventLoop) -> float:
     if type(loop).__module__.startswith("uvloop"):
         return 0.001  # libuv keeps loop time in whole milliseconds
-    return float(getattr(loop, "_clock_resolution", time.get_clock_info("monotonic").resolution))
+    # asyncio's own: the monotonic clock's resolution, unless the loop keeps time otherwise
+    return float(getattr(loop, "RESOLUTION", time.get_clock_info("monotonic").resolution))
