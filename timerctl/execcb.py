@@ -25,7 +25,6 @@ from typing import Any
 from .children import CHILDREN
 from .clock import VirtualClockLoop, hold_clock
 from .context import CURRENT, current_run
-from .registry import callback
 from .signals import start_thread
 
 #: stdout kept as the result; the rest is read and dropped so the child never blocks on a full pipe
@@ -69,7 +68,6 @@ class ExecResult(str):
         return self
 
 
-@callback("exec", validate=lambda args, kwargs: check(args, kwargs))
 async def exec_(
     *argv: str,
     timeout: float | None = None,
@@ -100,24 +98,27 @@ def kill_running() -> int:
 
 # -- validation ------------------------------------------------------------------------------------
 
+
 def _validate(
     argv: tuple[Any, ...], timeout: Any, cwd: Any, env: Any
 ) -> tuple[tuple[str, ...], dict[str, str] | None]:
     """Reject what the OS would reject less clearly (or not at all: a bool is not a timeout)."""
     if not argv:
-        raise ValueError("exec needs a program to run: args = [\"program\", \"arg\", ...]")
+        raise ValueError('exec needs a program to run: args = ["program", "arg", ...]')
     for i, item in enumerate(argv):
         if not isinstance(item, str):
-            raise TypeError(f"exec args must be strings; args[{i}] is {type(item).__name__} "
-                            f"{item!r} (quote it)")
+            raise TypeError(
+                f"exec args must be strings; args[{i}] is {type(item).__name__} {item!r} (quote it)"
+            )
         if "\0" in item:
             raise ValueError(f"exec args[{i}] contains a NUL character")
     if not argv[0]:
         raise ValueError("exec program name is empty")
     if timeout is not None:
         if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-            raise TypeError(f"exec timeout must be a number of seconds, not "
-                            f"{type(timeout).__name__}")
+            raise TypeError(
+                f"exec timeout must be a number of seconds, not {type(timeout).__name__}"
+            )
         if not math.isfinite(timeout) or timeout <= 0:
             raise ValueError("exec timeout must be a finite number of seconds > 0")
     if cwd is not None and (not isinstance(cwd, str) or not cwd or "\0" in cwd):
@@ -130,18 +131,22 @@ def _validate(
         if not isinstance(key, str) or not key or "=" in key or "\0" in key:
             raise ValueError(f"exec env: {key!r} is not a valid variable name")
         if not isinstance(value, str) or "\0" in value:
-            raise TypeError(f"exec env: the value of {key} must be a string, not "
-                            f"{type(value).__name__} {value!r} (quote it)")
+            raise TypeError(
+                f"exec env: the value of {key} must be a string, not "
+                f"{type(value).__name__} {value!r} (quote it)"
+            )
     return argv, {**os.environ, **env}
 
 
 # -- running ---------------------------------------------------------------------------------------
 
+
 class _Child:
     """Collects stdout (bounded), streams stderr, and tells when the child is completely done."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop,
-                 lines: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, lines: Callable[[str], None] | None = None
+    ) -> None:
         self.exited: asyncio.Future[None] = loop.create_future()
         self.finished: asyncio.Future[None] = loop.create_future()  # exited and both pipes closed
         #: as subprocess reports it (-N: killed by signal N); None until the leader is reaped
@@ -199,8 +204,9 @@ class _Child:
             bytes(self.stdout), final=not truncated
         )
         if truncated:
-            return (f"{text}\n[stdout truncated: first {len(self.stdout)} of "
-                    f"{self.stdout_total} bytes]"), True
+            return (
+                f"{text}\n[stdout truncated: first {len(self.stdout)} of {self.stdout_total} bytes]"
+            ), True
         if text.endswith("\r\n"):
             text = text[:-2]
         elif text.endswith("\n"):
@@ -319,8 +325,10 @@ async def _run(
             ended = True
             message = f"timed out after {timeout:g}s"
             if exited:  # the program itself finished; something it started kept its output open
-                message += (f" (the program ended with {_describe(child.returncode)}"
-                            "; a process it started kept its output open)")
+                message += (
+                    f" (the program ended with {_describe(child.returncode)}"
+                    "; a process it started kept its output open)"
+                )
             text, _ = child.output()
             raise ExecTimeout(message, argv=argv, exit_status=child.returncode, stdout=text)
         ended = True
@@ -345,8 +353,8 @@ async def _run(
         finally:
             release()
             CHILDREN.discard(pgid)
-            for pipe in reading:
-                pipe.close()  # our end of the pipes: a straggler cannot hold us
+            for transport in reading:
+                transport.close()  # our end of the pipes: a straggler cannot hold us
             for file in unread.values():
                 if file is not None:
                     file.close()
@@ -392,6 +400,7 @@ def _spawn_error(exc: OSError, program: str, cwd: str | None) -> str:
 
 
 # -- ending a process group ------------------------------------------------------------------------
+
 
 def _signal_group(pgid: int, sig: int) -> bool:
     """Send sig to the group; False when nobody is left in it."""
@@ -449,6 +458,7 @@ async def _end_group(pgid: int) -> None:
 
 
 # -- real-time waiting -----------------------------------------------------------------------------
+
 
 def _set(future: asyncio.Future[None]) -> None:
     if not future.done():

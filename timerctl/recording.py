@@ -78,14 +78,19 @@ def _event(d: dict[str, Any]) -> Event | None:
     kind = d.get("event")
     if kind == "start":
         seed = d.get("seed")
-        return Start(schedule=_str(d, "schedule"), loop_impl=_str(d, "loop_impl"),
-                     clock=_str(d, "clock"), loop_t0=_num(d, "loop_t0"),
-                     wall_t0=_ts(d["wall_t0"]), clock_resolution=_num(d, "clock_resolution"),
-                     calls=_int(d, "calls"), speed=_num(d, "speed", 1.0),
-                     precision=d.get("precision") if isinstance(d.get("precision"), str)
-                     else None,
-                     selector=d.get("selector") if isinstance(d.get("selector"), str) else None,
-                     seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None)
+        return Start(
+            schedule=_str(d, "schedule"),
+            loop_impl=_str(d, "loop_impl"),
+            clock=_str(d, "clock"),
+            loop_t0=_num(d, "loop_t0"),
+            wall_t0=_ts(d["wall_t0"]),
+            clock_resolution=_num(d, "clock_resolution"),
+            calls=_int(d, "calls"),
+            speed=_num(d, "speed", 1.0),
+            precision=d.get("precision") if isinstance(d.get("precision"), str) else None,
+            selector=d.get("selector") if isinstance(d.get("selector"), str) else None,
+            seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        )
     if kind == "call":
         err = d.get("error")
         if err is not None and not isinstance(err, dict):
@@ -95,36 +100,66 @@ def _event(d: dict[str, Any]) -> Event | None:
             raise ValueError("'args' must be a list and 'kwargs' an object")
         status = d.get("exit_status")
         return CallRecord(
-            seq=_int(d, "seq"), entry=_str(d, "entry"), kind=_str(d, "kind"),
-            callback=_str(d, "callback"), args=tuple(args), kwargs=kwargs, n=_int(d, "n"),
-            due=_num(d, "due"), loop_time=_num(d, "loop_time"), t=_num(d, "t"),
-            wall_time=_ts(d["wall_time"]), late=_num(d, "late"),
-            duration=_num(d, "duration", 0.0), result=d.get("result"),
+            seq=_int(d, "seq"),
+            entry=_str(d, "entry"),
+            kind=_str(d, "kind"),
+            callback=_str(d, "callback"),
+            args=tuple(args),
+            kwargs=kwargs,
+            n=_int(d, "n"),
+            due=_num(d, "due"),
+            loop_time=_num(d, "loop_time"),
+            t=_num(d, "t"),
+            wall_time=_ts(d["wall_time"]),
+            late=_num(d, "late"),
+            duration=_num(d, "duration", 0.0),
+            result=d.get("result"),
             error=ErrorInfo(_str(err, "type"), _str(err, "message"), _str(err, "output", ""))
-            if err else None,
+            if err
+            else None,
             cancelled=bool(d.get("cancelled")),
-            exit_status=status if isinstance(status, int) and not isinstance(status, bool)
+            exit_status=status
+            if isinstance(status, int) and not isinstance(status, bool)
             else None,
         )
     if kind == "cancel":
-        return Cancelled(entry=_str(d, "entry"), count=_int(d, "count"), by=_str(d, "by"),
-                         t=_num(d, "t"), at_end=bool(d.get("at_end")))
+        return Cancelled(
+            entry=_str(d, "entry"),
+            count=_int(d, "count"),
+            by=_str(d, "by"),
+            t=_num(d, "t"),
+            at_end=bool(d.get("at_end")),
+        )
     if kind == "clock":
         return ClockStep(t=_num(d, "t"), step=_num(d, "step"), wall_time=_ts(d["wall_time"]))
     if kind == "backlog":
         return Backlog(t=_num(d, "t"), pending=_int(d, "pending"), policy=_str(d, "policy"))
     if kind == "policy":
-        return Decision(entry=_str(d, "entry"), n=_int(d, "n"), action=_str(d, "action"),
-                        why=_str(d, "why"), t=_num(d, "t"), late=_num(d, "late"))
+        return Decision(
+            entry=_str(d, "entry"),
+            n=_int(d, "n"),
+            action=_str(d, "action"),
+            why=_str(d, "why"),
+            t=_num(d, "t"),
+            late=_num(d, "late"),
+        )
     if kind == "end":
         dropped = d.get("dropped")
-        return End(reason=_str(d, "reason"), calls=_int(d, "calls"), failed=_int(d, "failed"),
-                   cancelled=_int(d, "cancelled"), late_p50=_opt_num(d, "late_p50"),
-                   late_p99=_opt_num(d, "late_p99"), late_max=_opt_num(d, "late_max"),
-                   duration=_num(d, "duration"), exit_code=_int(d, "exit_code"),
-                   late_p90=_opt_num(d, "late_p90"), early=_int(d, "early", 0),
-                   clock_steps=_int(d, "clock_steps", 0),
-                   dropped=dropped if isinstance(dropped, int) else None)
+        return End(
+            reason=_str(d, "reason"),
+            calls=_int(d, "calls"),
+            failed=_int(d, "failed"),
+            cancelled=_int(d, "cancelled"),
+            late_p50=_opt_num(d, "late_p50"),
+            late_p99=_opt_num(d, "late_p99"),
+            late_max=_opt_num(d, "late_max"),
+            duration=_num(d, "duration"),
+            exit_code=_int(d, "exit_code"),
+            late_p90=_opt_num(d, "late_p90"),
+            early=_int(d, "early", 0),
+            clock_steps=_int(d, "clock_steps", 0),
+            dropped=dropped if isinstance(dropped, int) else None,
+        )
     return None  # an event kind added later: skipped, not an error
 
 
@@ -138,9 +173,18 @@ def read_lines(stream: BinaryIO, path: str) -> Iterator[tuple[int, str]]:
             return
         lineno += 1
         if len(raw) > MAX_LINE and not raw.endswith(b"\n"):
-            raise RecordingError(path, [Problem(
-                path, lineno, None, f"a line of more than {MAX_LINE // 1048576} MiB: "
-                "not a timerctl record (a recording has one JSON object a line)")])
+            raise RecordingError(
+                path,
+                [
+                    Problem(
+                        path,
+                        lineno,
+                        None,
+                        f"a line of more than {MAX_LINE // 1048576} MiB: "
+                        "not a timerctl record (a recording has one JSON object a line)",
+                    )
+                ],
+            )
         yield lineno, raw.decode("utf-8", errors="replace")
 
 
@@ -174,9 +218,18 @@ def read_events(lines: Iterable[tuple[int, str]], path: str) -> Iterator[Event]:
     if problems and problems[0].line == first_line:
         # Not one line of it is a record: say that once, not once per line.
         what = "a schedule (TOML)" if path.endswith(".toml") else "not JSON Lines"
-        raise RecordingError(path, [Problem(
-            path, 0, None, f"this is {what}, not a timerctl recording: write one with "
-            "`timerctl run SCHEDULE --record FILE` (or --format jsonl)")])
+        raise RecordingError(
+            path,
+            [
+                Problem(
+                    path,
+                    0,
+                    None,
+                    f"this is {what}, not a timerctl recording: write one with "
+                    "`timerctl run SCHEDULE --record FILE` (or --format jsonl)",
+                )
+            ],
+        )
     if problems:
         raise RecordingError(path, problems)
     if not calls:
@@ -206,8 +259,16 @@ class EndBuilder:
 
     def end(self) -> End:
         p50, p90, p99 = self.late.percentiles(50, 90, 99)
-        return End(reason="unfinished", calls=self.calls, failed=self.failed,
-                   cancelled=self.cancelled, late_p50=p50, late_p99=p99,
-                   late_max=self.late.maximum, duration=self.duration,
-                   exit_code=int(ExitCode.CALLBACK_FAILED if self.failed else ExitCode.OK),
-                   late_p90=p90, early=self.late.early)
+        return End(
+            reason="unfinished",
+            calls=self.calls,
+            failed=self.failed,
+            cancelled=self.cancelled,
+            late_p50=p50,
+            late_p99=p99,
+            late_max=self.late.maximum,
+            duration=self.duration,
+            exit_code=int(ExitCode.CALLBACK_FAILED if self.failed else ExitCode.OK),
+            late_p90=p90,
+            early=self.late.early,
+        )

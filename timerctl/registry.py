@@ -116,9 +116,7 @@ class Registry:
         name = name or func.__name__
         if not isinstance(name, str) or not name:
             raise ValueError("a callback name must be a non-empty string")
-        module = getattr(func, "__module__", "?")
-        builtin = module in ("timerctl.builtins", "timerctl.execcb")
-        where = origin or ("built-in" if builtin else self._importing or module)
+        where = origin or self._importing or str(getattr(func, "__module__", "?"))
         spec = CallbackSpec(name, func, where, entry_params, validate)
         self._specs[name] = spec
         return spec
@@ -136,15 +134,13 @@ class Registry:
         return sorted(self._specs)
 
     def _load_builtins(self) -> None:
-        # Imported lazily: the built-ins register themselves in the global REGISTRY; another
-        # registry (a test's) starts from a copy of them.
+        # On first lookup, not at import: the built-ins import the exec machinery, which
+        # `--help` need not pay. Every registry gets the same specs (validators included).
         if "timerctl.builtins" not in self._loaded_modules:
             self._loaded_modules.add("timerctl.builtins")
-            importlib.import_module("timerctl.builtins")
-            if self is not REGISTRY:
-                for name, spec in REGISTRY._specs.items():
-                    if spec.origin == "built-in":
-                        self._specs.setdefault(name, spec)
+            from .builtins import register_builtins
+
+            register_builtins(self)
 
     def specs(self) -> list[CallbackSpec]:
         return [self._specs[n] for n in self.names()]
@@ -267,7 +263,7 @@ def callback(
     if callable(name):  # used bare: @callback
         func, name = name, None
         REGISTRY.register(func)
-        return func  # type: ignore[return-value]
+        return func
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         REGISTRY.register(func, name, entry_params=entry_params, validate=validate)
