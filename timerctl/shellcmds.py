@@ -1,7 +1,7 @@
 """One-liners: ``timerctl every 500ms -- cmd``, ``after``, ``at``, ``cron``, ``calendar``.
 
 Each builds a one-entry schedule that runs the command with ``exec`` and hands it to the same
-``execute`` as ``run``: same engine, same renderers, same records. ``every``, ``after`` and
+``app.run`` as ``run``: same engine, same renderers, same records. ``every``, ``after`` and
 ``at``, ``cron`` and ``calendar`` are written as schedule text and loaded by the loader:
 ``--show`` prints that very text, which ``timerctl run -`` runs identically.
 
@@ -11,16 +11,25 @@ condition that exits 0, as the schedule contract says.)
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
-from datetime import time as dtime
 from typing import Any
 
 import click
 
-from .cli import DURATION, execute, run_options, start_display
+from .cli import DURATION, run_app, run_options, run_request, start_display
+from .shelltext import (
+    bounds,
+    call_lines,
+    command_text,
+    document,
+    moment_toml,
+    name_for,
+    need_command,
+    policy_lines,
+    quote,
+    toml_str,
+)
 
 #: what the records name the schedule of a one-liner
 SOURCE = "<command line>"
@@ -29,103 +38,28 @@ SOURCE = "<command line>"
 OVERLAPS = ("allow", "skip", "queue", "kill")
 
 
-def _toml_str(text: str) -> str:
-    """A TOML basic string: quotes, backslashes and control characters escaped."""
-    out = ['"']
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        elif 0xD800 <= ord(ch) <= 0xDFFF:  # an undecodable byte of the command line
-            raise click.BadParameter(
-                f"{text!r} is not valid UTF-8: a schedule cannot hold it", param_hint="COMMAND"
-            )
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
-def _name_for(argv: tuple[str, ...], name: str | None) -> str:
-    if name:
-        return name
-    base = os.path.basename(argv[0])
-    return base if base and base.isprintable() else "exec"  # a name is a column of the output
-
-
-def _need_command(argv: tuple[str, ...], example: str) -> None:
-    if not argv:
-        raise click.UsageError(
-            f"nothing to run: give the command after --, e.g. timerctl {example} -- date +%T"
-        )
-
-
-def _command_text(how: str, argv: tuple[str, ...]) -> str:
-    import shlex
-
-    return f"timerctl {how} -- {shlex.join(argv)}"
-
-
-def _call_lines(name: str, argv: tuple[str, ...], call_timeout: float | None) -> list[str]:
-    lines = [
-        f"name = {_toml_str(name)}",
-        'callback = "exec"',
-        f"args = [{', '.join(map(_toml_str, argv))}]",
-    ]
-    if call_timeout is not None:
-        lines.append(f"kwargs = {{ timeout = {call_timeout!r} }}")
-    return lines
-
-
-def _policy_lines(overlap: str, late_after: float | None) -> list[str]:
-    """The policy keys, written only when set (a plain one-liner's file stays minimal)."""
-    lines = []
-    if overlap != "allow":
-        lines.append(f"overlap = {_toml_str(overlap)}")
-    if late_after is not None:
-        lines.append(f"late_after = {late_after!r}")
-    return lines
-
-
-def _bounds(count: int | None, until: float | None) -> list[str]:
-    return ([f"count = {count}"] if count is not None else []) + (
-        [f"until = {until!r}"] if until is not None else []
-    )
-
-
-def _document(command: str, lines: list[str]) -> str:
-    return f"# {command}\n[[call]]\n" + "".join(f"{line}\n" for line in lines)
-
-
 def _go(text: str, show: bool, plugins: tuple[str, ...], kw: dict[str, Any]) -> None:
     """--show prints the file, --plan its timeline; otherwise load it (or build it) and run it
     as `run` would."""
     if show:
         click.echo(text, nl=False)
         return
-    from .cli import _load_plugins
+    from .cli import load_plugins
     from .errors import ExitCode
 
     planned = kw.pop("plan")
     if planned is None:
         start_display(kw["fmt"], kw["clock"])
-    _load_plugins(plugins)
+    load_plugins(plugins)
     from .load import load_text
 
     loaded = load_text(text, SOURCE)  # what --show prints is what runs
     if planned is not None:
-        import time
+        from .app import show_plan
 
-        from .plan import make_plan
-        from .render import choose
-        from .render.planview import PLAN_RENDERERS
-
-        PLAN_RENDERERS[choose(kw["fmt"], sys.stdout)](
-            make_plan(loaded, time.time(), limit=planned), sys.stdout
-        )
+        show_plan(loaded, kw["fmt"], planned)
         return
-    sys.exit(execute(loaded, timeout_exit=ExitCode.TIMEOUT, **kw))
+    sys.exit(run_app(run_request(loaded, timeout_exit=ExitCode.TIMEOUT, **kw)))
 
 
 def one_liner_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -237,23 +171,23 @@ def every(
     Fixed-rate: the n-th call is due at start + n*INTERVAL, so no drift accumulates. Exit
     status: 0 all calls succeeded, 1 a call failed, 124 --timeout ended the run.
     """
-    _need_command(command, "every 1s")
+    need_command(command, "every 1s")
     if interval <= 0:
         raise click.BadParameter("must be > 0", param_hint="INTERVAL")
     lines = [
-        *_call_lines(_name_for(command, name), command, call_timeout),
+        *call_lines(name_for(command, name), command, call_timeout),
         "soon = true",
         f"every = {interval!r}",
-        *_bounds(count, until),
+        *bounds(count, until),
     ]
     if mode != "fixed-rate":
-        lines.append(f"mode = {_toml_str(mode)}")
+        lines.append(f"mode = {toml_str(mode)}")
     if jitter:
         lines.append(f"jitter = {jitter!r}")
-    lines += _policy_lines(overlap, late_after)
+    lines += policy_lines(overlap, late_after)
     from .durations import format_duration
 
-    text = _document(_command_text(f"every {format_duration(interval)}", command), lines)
+    text = document(command_text(f"every {format_duration(interval)}", command), lines)
     _go(text, show, plugins, kw)
 
 
@@ -279,37 +213,16 @@ def after(
     **kw: Any,
 ) -> None:
     """Run COMMAND once, DELAY from now (call_later): 90s, 1m30s, 2h..."""
-    _need_command(command, "after 90s")
+    need_command(command, "after 90s")
     from .durations import format_duration
 
     lines = [
-        *_call_lines(_name_for(command, name), command, call_timeout),
+        *call_lines(name_for(command, name), command, call_timeout),
         f"later = {delay!r}",
-        *_policy_lines(overlap, late_after),
+        *policy_lines(overlap, late_after),
     ]
-    text = _document(_command_text(f"after {format_duration(delay)}", command), lines)
+    text = document(command_text(f"after {format_duration(delay)}", command), lines)
     _go(text, show, plugins, kw)
-
-
-def _moment_toml(text: str) -> str:
-    """A TIME argument as a TOML time or datetime: 14:30, 14:30:15, 2026-12-24T18:00[+01:00]."""
-    raw = text.strip()
-    try:
-        return dtime.fromisoformat(raw).isoformat()
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            raise click.BadParameter(
-                f"{text!r} is not a time: write HH:MM[:SS] or YYYY-MM-DDTHH:MM[:SS][+HH:MM]",
-                param_hint="TIME",
-            ) from None
-        moment = datetime.combine(day, dtime())
-    return moment.isoformat()
 
 
 @click.command(
@@ -338,13 +251,13 @@ def at(
 
     The moment is re-armed if the wall clock steps or the machine resumes while it waits.
     """
-    _need_command(command, "at 14:30")
+    need_command(command, "at 14:30")
     lines = [
-        *_call_lines(_name_for(command, name), command, call_timeout),
-        f"at = {_moment_toml(moment)}",
-        *_policy_lines(overlap, late_after),
+        *call_lines(name_for(command, name), command, call_timeout),
+        f"at = {moment_toml(moment)}",
+        *policy_lines(overlap, late_after),
     ]
-    text = _document(_command_text(f"at {moment}", command), lines)
+    text = document(command_text(f"at {moment}", command), lines)
     _go(text, show, plugins, kw)
 
 
@@ -375,30 +288,24 @@ def _calendar_command(kind: str, example: str, what: str) -> click.Command:
         plugins: tuple[str, ...],
         **kw: Any,
     ) -> None:
-        _need_command(command, f'{kind} "{"*/5 * * * *" if kind == "cron" else "*:0/5"}"')
+        need_command(command, f'{kind} "{"*/5 * * * *" if kind == "cron" else "*:0/5"}"')
         from .calendars import RuleKind, WallRule
 
         try:
             WallRule(RuleKind(kind), expression, tz, count=count, until=until)  # a usage error now
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="EXPRESSION") from None
-        entry = _name_for(command, name)
-        lines = [*_call_lines(entry, command, call_timeout), f"{kind} = {_toml_str(expression)}"]
+        entry = name_for(command, name)
+        lines = [*call_lines(entry, command, call_timeout), f"{kind} = {toml_str(expression)}"]
         if tz is not None:
-            lines.append(f"tz = {_toml_str(tz)}")
-        lines += [*_bounds(count, until), *_policy_lines(overlap, late_after)]
-        how = f"{kind} {_quote(expression)}" + (f" --tz {_quote(tz)}" if tz else "")
-        text = _document(_command_text(how, command), lines)
+            lines.append(f"tz = {toml_str(tz)}")
+        lines += [*bounds(count, until), *policy_lines(overlap, late_after)]
+        how = f"{kind} {quote(expression)}" + (f" --tz {quote(tz)}" if tz else "")
+        text = document(command_text(how, command), lines)
 
         _go(text, show, plugins, kw)
 
     return command_
-
-
-def _quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
 
 
 cron = _calendar_command(
