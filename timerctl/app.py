@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 import click
 
 from .errors import ExitCode, OutputError, TimerctlError
+from .exits import quiet_stdout
 
 if TYPE_CHECKING:
     from .engine import RunOptions
@@ -90,15 +91,6 @@ class RunRequest:
             stream=self.stream,
             timeout_exit=self.timeout_exit,
         )
-
-
-def quiet_stdout() -> None:
-    """After the reader closed our stdout, point it at /dev/null so exit flushes stay silent."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 def live_wanted(no_progress: bool) -> bool:

@@ -6,20 +6,19 @@ Heavy modules (asyncio, tomllib, rich) are imported inside the commands that nee
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from .errors import (
     ExitCode,
-    OutputClosed,
     ScheduleError,
-    TimerctlError,
 )
+from .exits import MappingGroup
+from .options import FILE, OUT_FILE, plugin_option, run_options
 from .render import FORMATS
 from .safe import escape
 
@@ -43,26 +42,6 @@ Examples (examples.toml is in the source tree; every demo prints its own schedul
 """
 
 
-def _die(exc: TimerctlError) -> NoReturn:
-    """Report a user-facing error on stderr and exit with its code: never a traceback."""
-    if isinstance(exc, OutputClosed):  # the reader went away: nothing to tell anyone
-        _quiet_stdout()
-        sys.exit(exc.exit_code)
-    if isinstance(exc, ScheduleError):
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-    click.echo(
-        escape(f"timerctl: {exc}") if not isinstance(exc, ScheduleError) else str(exc), err=True
-    )
-    sys.exit(exc.exit_code)
-
-
-def _quiet_stdout() -> None:
-    from .app import quiet_stdout
-
-    quiet_stdout()
-
-
 def load_plugins(modules: Iterable[str]) -> None:
     """``--plugin``: a module on the import path, or in the current folder (or a .py path)."""
     from .registry import REGISTRY
@@ -71,17 +50,13 @@ def load_plugins(modules: Iterable[str]) -> None:
         REGISTRY.load_plugin(module, here=os.getcwd())
 
 
-#: errors of a stdout that cannot take more (a full disk, a quota, an I/O error)
-_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
-
-
 #: the one-liners (shellcmds.py), added to the group when first named or listed: building their
 #: five commands costs a few ms of start-up that `run` and `check` need not pay
 ONE_LINER_NAMES = ("every", "after", "at", "cron", "calendar")
 
 
-class _Group(click.Group):
-    """Maps errors that escape a command: user errors to their codes, bugs to one line."""
+class _Group(MappingGroup):
+    """timerctl's group: errors mapped (exits.MappingGroup), the one-liners added lazily."""
 
     def _one_liners(self) -> None:
         if ONE_LINER_NAMES[0] not in self.commands:
@@ -99,41 +74,6 @@ class _Group(click.Group):
         self._one_liners()
         return super().list_commands(ctx)
 
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            code = super().invoke(ctx)
-        except TimerctlError as exc:
-            _die(exc)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
-            raise
-        except KeyboardInterrupt as exc:  # a signal before the run's own handling (signals.py)
-            from .signals import code_of
-
-            code, reason = code_of(exc)
-            click.echo(f"timerctl: {reason}", err=True)
-            sys.exit(code)
-        except BrokenPipeError:
-            _quiet_stdout()
-            sys.exit(ExitCode.PIPE)
-        except OSError as exc:
-            if exc.errno not in _FULL:
-                raise
-            from .render.writer import output_error
-
-            _die(output_error(exc))
-        except Exception as exc:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            click.echo(
-                f"timerctl: internal error: {type(exc).__name__}: {exc} "
-                "(run with --debug for the traceback)",
-                err=True,
-            )
-            sys.exit(ExitCode.SOFTWARE)
-        # A command returns its exit code (None: 0); click's main returns it, or exits with it
-        # in standalone mode (CliRunner).
-        ctx.exit(int(code) if isinstance(code, int) else ExitCode.OK)
-
 
 @click.group(cls=_Group, epilog=EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="timerctl", message="%(prog)s %(version)s")
@@ -148,173 +88,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     how late each call fired.
     """
     ctx.obj = {"debug": debug}
-
-
-# -- shared options ------------------------------------------------------------------------------
-
-if TYPE_CHECKING:
-    _ParamType = click.ParamType[float]
-else:
-    _ParamType = click.ParamType  # generic only to a type checker in recent click
-
-
-class Duration(_ParamType):
-    """A number of seconds, or a duration text: ``5``, ``1.5``, ``500ms``, ``1m30s``."""
-
-    name = "duration"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> float:
-        from .durations import parse_duration
-
-        if isinstance(value, float):
-            return value
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-DURATION: Duration = Duration()
-
-#: what a file argument completes to (the README's completion line no longer turns it off)
-FILE = click.Path(allow_dash=True)  # completes files; the loader says what a folder is
-OUT_FILE = click.Path(dir_okay=False)
-
-
-def _positive_finite(_ctx: click.Context, param: click.Parameter, value: float | None) -> Any:
-    import math
-
-    if value is not None and (not math.isfinite(value) or value <= 0):
-        raise click.BadParameter("must be a finite number > 0", param=param)
-    return value
-
-
-def _mib(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
-    return None if value is None else value * 1024 * 1024
-
-
-def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by `run` and `demo`."""
-    decorators = [
-        click.option(
-            "--format",
-            "fmt",
-            type=click.Choice(FORMATS),
-            default="auto",
-            show_default=True,
-            help="Output format (auto: rich on a terminal, plain otherwise).",
-        ),
-        click.option(
-            "--clock",
-            type=click.Choice(["real", "virtual"]),
-            default="real",
-            show_default=True,
-            help="virtual: time jumps to the next timer; instant and deterministic.",
-        ),
-        click.option(
-            "--speed",
-            type=float,
-            default=1.0,
-            show_default=True,
-            callback=_positive_finite,
-            help="Time scale: 2 runs every delay twice as fast.",
-        ),
-        click.option(
-            "--loop",
-            "loop_impl",
-            type=click.Choice(["asyncio", "uvloop"]),
-            default=None,
-            help="Event loop implementation [default: the schedule's [run] loop, else asyncio].",
-        ),
-        click.option(
-            "--precision",
-            type=click.Choice(["normal", "high"]),
-            default="normal",
-            show_default=True,
-            help="normal: µs waits at ~4% CPU; high: spin the last "
-            "2 ms before each timer (µs-exact, a busy core). Real asyncio loop only.",
-        ),
-        click.option(
-            "--timeout",
-            type=DURATION,
-            default=None,
-            callback=_positive_finite,
-            metavar="DURATION",
-            help="Stop after DURATION of loop time (seconds, or "
-            "500ms, 1m30s...; exit 0 unless a call failed).",
-        ),
-        click.option("--fail-fast", is_flag=True, help="Stop at the first failed call."),
-        click.option("--seed", type=int, default=None, help="Seed for jitter: reproducible runs."),
-        click.option(
-            "--plugin",
-            "plugins",
-            multiple=True,
-            metavar="MODULE",
-            help="Import MODULE to register its callbacks (repeatable).",
-        ),
-        click.option("--no-summary", is_flag=True, help="Omit the summary at the end."),
-        click.option(
-            "--escape-stderr",
-            is_flag=True,
-            envvar="TIMERCTL_ESCAPE_STDERR",
-            help="Show exec children's stderr with terminal controls escaped "
-            "(default: passed through verbatim). Also TIMERCTL_ESCAPE_STDERR=1.",
-        ),
-        click.option(
-            "--no-progress",
-            is_flag=True,
-            help="No live footer (it is shown only when stdout and stderr are a terminal).",
-        ),
-        click.option(
-            "--on-backlog",
-            type=click.Choice(["block", "drop"]),
-            default="block",
-            show_default=True,
-            help="When stdout's reader falls --backlog-limit "
-            "behind: block (calls wait for it, nothing is lost) or drop records "
-            "(counted; --record keeps all).",
-        ),
-        click.option(
-            "--backlog-limit",
-            type=click.IntRange(min=1),
-            default=None,
-            metavar="MIB",
-            callback=_mib,
-            help="MiB of output a slow reader may fall "
-            "behind before --on-backlog applies [default: 16].",
-        ),
-        click.option(
-            "--stream",
-            is_flag=True,
-            help="Show each line an exec prints as it comes, before its record.",
-        ),
-        click.option(
-            "--record",
-            type=OUT_FILE,
-            default=None,
-            metavar="FILE",
-            help="Also write the JSON Lines records to FILE.",
-        ),
-        click.option(
-            "--svg",
-            type=OUT_FILE,
-            default=None,
-            metavar="FILE",
-            help="Export the rich view of the run (records, summary, charts) as SVG.",
-        ),
-        click.option(
-            "--html",
-            type=OUT_FILE,
-            default=None,
-            metavar="FILE",
-            help="Export the rich view of the run as HTML.",
-        ),
-    ]
-    for decorate in reversed(decorators):
-        func = decorate(func)
-    return func
 
 
 def run_request(schedule: Schedule, **kw: Any) -> RunRequest:
@@ -398,13 +171,7 @@ Examples:
 """
 )
 @click.argument("schedules", nargs=-1, required=True, type=FILE)
-@click.option(
-    "--plugin",
-    "plugins",
-    multiple=True,
-    metavar="MODULE",
-    help="Import MODULE to register its callbacks (repeatable).",
-)
+@plugin_option
 def check(schedules: tuple[str, ...], plugins: tuple[str, ...]) -> int:
     """Validate SCHEDULES without running anything.
 
@@ -438,13 +205,7 @@ Examples:
   timerctl callbacks --plugin mycallbacks --format jsonl | jq -r .name
 """
 )
-@click.option(
-    "--plugin",
-    "plugins",
-    multiple=True,
-    metavar="MODULE",
-    help="Import MODULE to register its callbacks (repeatable).",
-)
+@plugin_option
 @click.option(
     "--format", "fmt", type=click.Choice(["plain", "jsonl"]), default="plain", show_default=True
 )
@@ -499,13 +260,7 @@ Examples:
     show_default=True,
     help="Show at most this many calls; repeats beyond it are counted.",
 )
-@click.option(
-    "--plugin",
-    "plugins",
-    multiple=True,
-    metavar="MODULE",
-    help="Import MODULE to register its callbacks (repeatable).",
-)
+@plugin_option
 def plan(schedule: str, fmt: str, limit: int, plugins: tuple[str, ...]) -> None:
     """Show the timeline SCHEDULE will follow, without running anything.
 
@@ -618,18 +373,6 @@ def report(recording: str, svg: str | None, html: str | None) -> int:
     return app_step(lambda: draw(recording, svg, html))
 
 
-def _quiet_stderr() -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-    except OSError:
-        pass
-
-
-#: what a command's run ends with, as sys.exit takes it
-Code = int | str | None
-
-
 def main() -> None:
     """The console script: run the CLI and own the process's exit status.
 
@@ -637,6 +380,7 @@ def main() -> None:
     quietly, whatever command was writing (run, plan, report, --help). Output still buffered
     when the command returns is flushed here, where a reader gone away can still be told.
     """
+    from .exits import flush_stdout, invoke, late_signal, quiet_stderr
     from .signals import hold_for_exit, install_early
 
     install_early()  # a signal from here on is a quiet exit, 128 + N (signals.py)
@@ -647,76 +391,11 @@ def main() -> None:
     from .render.writer import whole_stdout
 
     whole_stdout()
-    code = _flush_stdout(_invoke())
+    code = flush_stdout(invoke(cli))
     try:
         sys.stderr.flush()
     except (OSError, ValueError):
-        _quiet_stderr()  # a closed stderr must not change the exit status
-    code = _late_signal(code)
+        quiet_stderr()  # a closed stderr must not change the exit status
+    code = late_signal(code)
     hold_for_exit()  # a signal now must not change what the end record said
     sys.exit(code)
-
-
-def _invoke() -> Code:
-    """Run the group; every way out of it as an exit code, said on stderr where it must be."""
-    from .signals import code_of
-
-    code: Code
-    try:
-        code = cli.main(prog_name="timerctl", standalone_mode=False)  # a command's exit code
-    except SystemExit as exc:
-        code = exc.code
-        if code == 1 and type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):
-            code = ExitCode.PIPE  # click's own answer to EPIPE (in --help, --version): exit 1
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    except click.Abort as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):  # click's wrapping of a signal
-            code, reason = code_of(exc.__cause__)
-            click.echo(f"timerctl: {reason}", err=True)
-        else:
-            click.echo("Aborted!", err=True)
-            code = ExitCode.CALLBACK_FAILED  # click's own status for an abort
-    except BrokenPipeError:
-        code = ExitCode.PIPE
-    except OSError as exc:  # --help or --version onto a full disk
-        if exc.errno not in _FULL:
-            raise
-        click.echo(f"timerctl: cannot write to stdout: {exc.strerror}", err=True)
-        _quiet_stdout()
-        code = ExitCode.IOERR
-    except KeyboardInterrupt as exc:  # before the run's own handlers were in place
-        code, reason = code_of(exc)
-        click.echo(f"timerctl: {reason}", err=True)
-    return code
-
-
-def _flush_stdout(code: Code) -> Code:
-    """Flush what is still buffered: a reader gone is 141, a full disk 74 (unless the command
-    already failed)."""
-    try:
-        sys.stdout.flush()
-    except (BrokenPipeError, ValueError):
-        _quiet_stdout()
-        code = ExitCode.PIPE
-    except OSError as exc:  # a full disk
-        _quiet_stdout()
-        if code in (0, None):
-            click.echo(f"timerctl: cannot write to stdout: {exc.strerror or exc}", err=True)
-            code = ExitCode.IOERR
-    else:
-        if code == ExitCode.PIPE:
-            _quiet_stdout()
-    return code
-
-
-def _late_signal(code: Code) -> Code:
-    """A signal before any run whose exception Python swallowed still sets the status."""
-    from .signals import exit_code_of, pending, reason_of, run_has_ended
-
-    late = pending()
-    if late is not None and code in (0, None) and not run_has_ended():
-        click.echo(f"timerctl: {reason_of(late)}", err=True)
-        code = exit_code_of(late)
-    return code

@@ -17,7 +17,8 @@ from typing import Any
 
 import click
 
-from .cli import DURATION, run_app, run_options, run_request, start_display
+from .cli import run_app, run_request, start_display
+from .options import DURATION, run_options
 from .shelltext import (
     bounds,
     call_lines,
