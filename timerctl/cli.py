@@ -9,22 +9,19 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .errors import (
     ExitCode,
-    ScheduleError,
 )
 from .exits import MappingGroup
 from .options import FILE, OUT_FILE, plugin_option, run_options
 from .render import FORMATS
-from .safe import escape
 
 if TYPE_CHECKING:
     from .app import RunRequest
-    from .events import Event
     from .schedule import Schedule
 
 EXAMPLES = """\b
@@ -178,24 +175,10 @@ def check(schedules: tuple[str, ...], plugins: tuple[str, ...]) -> int:
     Every problem of every file is reported as FILE:LINE:COL: error: MESSAGE on stderr.
     Exit status: 0 all valid, 2 any invalid.
     """
-    from .load import load
-    from .registry import REGISTRY
+    from .commands import check as check_files
 
     load_plugins(plugins)
-    worst = ExitCode.OK
-    for path in schedules:
-        try:
-            with REGISTRY.reading_plugins():  # what a schedule names is read, not run (SPEC §6)
-                loaded = load(path)
-        except ScheduleError as exc:
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
-            click.echo(str(exc), err=True)
-            worst = ExitCode.USAGE
-            continue
-        n = len(loaded.calls)
-        click.echo(f"{escape(loaded.path)}: ok ({n} entr{'y' if n == 1 else 'ies'})")
-    return worst
+    return check_files(schedules)
 
 
 @cli.command(
@@ -209,31 +192,12 @@ Examples:
 @click.option(
     "--format", "fmt", type=click.Choice(["plain", "jsonl"]), default="plain", show_default=True
 )
-def callbacks(plugins: tuple[str, ...], fmt: str) -> None:
+def callbacks(plugins: tuple[str, ...], fmt: str) -> int:
     """List the callbacks a schedule can name: name, signature, doc, origin."""
-    import json
-
-    from .registry import REGISTRY
+    from .commands import list_callbacks
 
     load_plugins(plugins)
-    specs = REGISTRY.specs()
-    if fmt == "jsonl":
-        for s in specs:
-            click.echo(
-                json.dumps(
-                    {
-                        "name": s.name,
-                        "signature": s.signature,
-                        "doc": s.doc,
-                        "origin": s.origin,
-                        "async": s.is_async,
-                    }
-                )
-            )
-        return
-    for s in specs:  # two lines each: a signature can be long, and docs read better alone
-        click.echo(s.signature)
-        click.echo(f"    {s.doc}{'  ' if s.doc else ''}[{s.origin}]")
+    return list_callbacks(fmt)
 
 
 @cli.command(
@@ -306,17 +270,9 @@ def demo(name: str | None, show: bool, classic: bool, plugins: tuple[str, ...], 
     from .registry import suggest
 
     if name is None:
-        import shutil
-        import textwrap
+        from .commands import list_demos
 
-        width = max(map(len, DEMOS))
-        room = max(30, shutil.get_terminal_size().columns - width - 3)
-        for d in DEMOS.values():
-            lines = textwrap.wrap(d.description, room) or [""]
-            click.echo(f"{d.name:<{width}}  {lines[0]}")
-            for line in lines[1:]:
-                click.echo(f"{'':<{width}}  {line}")
-        return ExitCode.OK
+        return list_demos()
     chosen = DEMOS.get(name)
     if chosen is None:
         raise click.BadParameter(
@@ -336,15 +292,9 @@ def demo(name: str | None, show: bool, classic: bool, plugins: tuple[str, ...], 
         start_display(kw["fmt"], kw["clock"])
     load_plugins(plugins)
     loaded = load_text(chosen.text(), f"demo:{chosen.name}")
-    screen: Callable[[IO[str]], Callable[[Event], None]] | None = None
-    if classic:
-        from .render import RenderOptions
-        from .render.classic import ClassicRenderer
+    from .commands import classic_screen
 
-        def classic_screen(stream: IO[str]) -> Callable[[Event], None]:
-            return ClassicRenderer(stream, RenderOptions(extra={"clock_lines": chosen.clock_lines}))
-
-        screen = classic_screen
+    screen = classic_screen(chosen.clock_lines) if classic else None
     return run_app(run_request(loaded, lesson=chosen.lesson, screen=screen, **kw))
 
 

@@ -23,13 +23,18 @@ def die(exc: TimerctlError) -> NoReturn:
     if isinstance(exc, OutputClosed):  # the reader went away: nothing to tell anyone
         quiet_stdout()
         sys.exit(exc.exit_code)
+    tell(exc)
+    sys.exit(exc.exit_code)
+
+
+def tell(exc: TimerctlError) -> None:
+    """Say an error on stderr: a schedule's every located problem, then its count."""
     if isinstance(exc, ScheduleError):
         for problem in exc.problems:
             click.echo(str(problem), err=True)
     click.echo(
         escape(f"timerctl: {exc}") if not isinstance(exc, ScheduleError) else str(exc), err=True
     )
-    sys.exit(exc.exit_code)
 
 
 def quiet_stdout() -> None:
