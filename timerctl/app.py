@@ -93,6 +93,14 @@ class RunRequest:
         )
 
 
+def load_plugins(modules: Iterable[str]) -> None:
+    """``--plugin``: a module on the import path, or in the current folder (or a .py path)."""
+    from .registry import REGISTRY
+
+    for module in modules:
+        REGISTRY.load_plugin(module, here=os.getcwd())
+
+
 def live_wanted(no_progress: bool) -> bool:
     """A live footer only when a person watches: stdout and stderr terminals, TERM not dumb,
     and no NO_COLOR (which asks for no colour and no live display)."""

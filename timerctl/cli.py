@@ -1,27 +1,24 @@
-"""The command line: parse options, wire loader -> engine -> renderer, map errors to exit codes.
+"""The command line: options in, requests to the app out (app.py, commands.py, report.py).
 
-Heavy modules (asyncio, tomllib, rich) are imported inside the commands that need them, so that
-``--help`` and ``--version`` answer fast.
+Commands return exit codes; what escapes them is mapped once (exits.MappingGroup) and ``main``
+owns the process's status. Heavy modules (asyncio, tomllib, rich) are imported inside the
+commands that need them, so that ``--help`` and ``--version`` answer fast.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from .errors import (
-    ExitCode,
-)
+from .errors import ExitCode
 from .exits import MappingGroup
-from .options import FILE, OUT_FILE, plugin_option, run_options
+from .options import FILE, OUT_FILE, app_step, plugin_option, run_app, run_options, run_request
 from .render import FORMATS
 
 if TYPE_CHECKING:
-    from .app import RunRequest
     from .schedule import Schedule
 
 EXAMPLES = """\b
@@ -39,14 +36,6 @@ Examples (examples.toml is in the source tree; every demo prints its own schedul
 """
 
 
-def load_plugins(modules: Iterable[str]) -> None:
-    """``--plugin``: a module on the import path, or in the current folder (or a .py path)."""
-    from .registry import REGISTRY
-
-    for module in modules:
-        REGISTRY.load_plugin(module, here=os.getcwd())
-
-
 #: the one-liners (shellcmds.py), added to the group when first named or listed: building their
 #: five commands costs a few ms of start-up that `run` and `check` need not pay
 ONE_LINER_NAMES = ("every", "after", "at", "cron", "calendar")
@@ -57,7 +46,7 @@ class _Group(MappingGroup):
 
     def _one_liners(self) -> None:
         if ONE_LINER_NAMES[0] not in self.commands:
-            from .shellcmds import ONE_LINERS  # it uses run_options and run_app below
+            from .shellcmds import ONE_LINERS
 
             for command in ONE_LINERS:
                 self.add_command(command)
@@ -87,42 +76,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
-def run_request(schedule: Schedule, **kw: Any) -> RunRequest:
-    """The request for the options of ``run_options`` (all of them but --plugin)."""
-    from .app import RunRequest
-
-    no_summary, no_progress = kw.pop("no_summary"), kw.pop("no_progress")
-    return RunRequest(schedule, summary=not no_summary, progress=not no_progress, **kw)
-
-
-def run_app(request: RunRequest) -> int:
-    """Run the request (app.run); returns its exit code."""
-    from .app import run
-
-    return app_step(lambda: run(request))
-
-
-def app_step(step: Callable[[], int]) -> int:
-    """Call into the app; an option it refuses is click's usage error for that option (shown
-    with the command's usage line, as click's own are)."""
-    from .app import OptionError
-
-    try:
-        return step()
-    except OptionError as exc:
-        raise click.BadParameter(exc.message, param_hint=exc.option) from None
-
-
-def start_display(fmt: str, clock: str) -> None:
-    """Start the display process of a rich run early (app.start_display)."""
-    from .app import start_display
-
-    start_display(fmt, clock)
-
-
 def load_schedule(path: str, plugins: Iterable[str], *, inspect_only: bool = False) -> Schedule:
     """Load a schedule after the user's ``--plugin`` modules. ``inspect_only`` (check, plan):
     the plugins the schedule itself names are read, not imported (SPEC §6)."""
+    from .app import load_plugins
     from .load import load
 
     load_plugins(plugins)
@@ -155,6 +112,8 @@ def run(schedule: str, plugins: tuple[str, ...], **kw: Any) -> int:
     Exit status: 0 every call succeeded, 1 a callback failed, 2 invalid schedule or usage,
     130 interrupted, 143 terminated (128+N for SIGHUP, SIGQUIT...), 141 stdout closed.
     """
+    from .app import start_display
+
     start_display(kw["fmt"], kw["clock"])
     loaded = load_schedule(schedule, plugins)
     return run_app(run_request(loaded, **kw))
@@ -175,6 +134,7 @@ def check(schedules: tuple[str, ...], plugins: tuple[str, ...]) -> int:
     Every problem of every file is reported as FILE:LINE:COL: error: MESSAGE on stderr.
     Exit status: 0 all valid, 2 any invalid.
     """
+    from .app import load_plugins
     from .commands import check as check_files
 
     load_plugins(plugins)
@@ -194,6 +154,7 @@ Examples:
 )
 def callbacks(plugins: tuple[str, ...], fmt: str) -> int:
     """List the callbacks a schedule can name: name, signature, doc, origin."""
+    from .app import load_plugins
     from .commands import list_callbacks
 
     load_plugins(plugins)
@@ -265,6 +226,7 @@ def demo(name: str | None, show: bool, classic: bool, plugins: tuple[str, ...], 
 
     Each demo replays a classic asyncio lesson and ends by saying what it showed.
     """
+    from .app import load_plugins, start_display
     from .demos import DEMOS
     from .load import load_text
     from .registry import suggest

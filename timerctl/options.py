@@ -1,4 +1,5 @@
-"""The options and parameter types the commands share (run, demo, the one-liners)."""
+"""The options and parameter types the commands share (run, demo, the one-liners), and the
+request they make: ``run_request`` turns run's options into an ``app.RunRequest``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import click
 from .render import FORMATS
 
 if TYPE_CHECKING:
+    from .app import RunRequest
+    from .schedule import Schedule
+
     _ParamType = click.ParamType[float]
 else:
     _ParamType = click.ParamType  # generic only to a type checker in recent click
@@ -176,3 +180,29 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for decorate in reversed(decorators):
         func = decorate(func)
     return func
+
+
+def run_request(schedule: Schedule, **kw: Any) -> RunRequest:
+    """The request for the options of ``run_options`` (all of them but --plugin)."""
+    from .app import RunRequest
+
+    no_summary, no_progress = kw.pop("no_summary"), kw.pop("no_progress")
+    return RunRequest(schedule, summary=not no_summary, progress=not no_progress, **kw)
+
+
+def run_app(request: RunRequest) -> int:
+    """Run the request (app.run); returns its exit code."""
+    from .app import run
+
+    return app_step(lambda: run(request))
+
+
+def app_step(step: Callable[[], int]) -> int:
+    """Call into the app; an option it refuses is click's usage error for that option (shown
+    with the command's usage line, as click's own are)."""
+    from .app import OptionError
+
+    try:
+        return step()
+    except OptionError as exc:
+        raise click.BadParameter(exc.message, param_hint=exc.option) from None

@@ -17,8 +17,8 @@ from typing import Any
 
 import click
 
-from .cli import run_app, run_request, start_display
-from .options import DURATION, run_options
+from .app import load_plugins, start_display
+from .options import DURATION, run_app, run_options, run_request
 from .shelltext import (
     bounds,
     call_lines,
@@ -45,7 +45,6 @@ def _go(text: str, show: bool, plugins: tuple[str, ...], kw: dict[str, Any]) -> 
     if show:
         click.echo(text, nl=False)
         return
-    from .cli import load_plugins
     from .errors import ExitCode
 
     planned = kw.pop("plan")
