@@ -21,10 +21,10 @@ from .errors import ExitCode, OutputError, TimerctlError
 from .exits import quiet_stdout
 
 if TYPE_CHECKING:
-    from .engine import RunOptions
     from .events import Event
     from .fanout import Outputs
     from .render import RenderOptions
+    from .runner import RunOptions
     from .schedule import Schedule
 
 #: makes the renderer of stdout from the stream it is to write to
@@ -77,7 +77,7 @@ class RunRequest:
         return self.clock == "virtual"
 
     def engine_options(self) -> RunOptions:
-        from .engine import RunOptions
+        from .runner import RunOptions
 
         return RunOptions(
             timeout=self.timeout,
