@@ -75,9 +75,14 @@ class ChildFailed(Exception):
         self.stderr = stderr
 
 
-def run_child(argv: Sequence[str], *, stdout: int | None = subprocess.DEVNULL,
-              env: dict[str, str] | None = None, cwd: str | None = None,
-              ok: Sequence[int] = (0,)) -> ChildRun:
+def run_child(
+    argv: Sequence[str],
+    *,
+    stdout: int | None = subprocess.DEVNULL,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+    ok: Sequence[int] = (0,),
+) -> ChildRun:
     """Run argv to completion, its output to /dev/null by default; ChildFailed unless it
     exits with one of ``ok``."""
     # stderr to a file, not a pipe: a child that writes much would block on a full pipe while we
@@ -131,5 +136,7 @@ def stale_pycache() -> bool:
 
 
 def machine() -> str:
-    return (f"Python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs, "
-            f"load avg {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return (
+        f"Python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} CPUs, "
+        f"load avg {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )

@@ -141,13 +141,15 @@ def main() -> None:
         print(f"precision {mode}: {describe(mode)}")
     for rep in range(repeats):
         offsets = [0.05 + rng.uniform(0, span) for _ in range(n)]  # 50 ms to schedule them all
-        order = names[rep % len(names):] + names[: rep % len(names)]
+        order = names[rep % len(names) :] + names[: rep % len(names)]
         for name in order:
             trial = run_trial(loops[name], offsets)
             results[name].append(trial)
-            print(f"  repeat {rep + 1}/{repeats} {name:<24} p50 {trial.p50:8.1f} µs  "
-                  f"p99 {trial.p99:8.1f} µs  early {trial.early:4d}  CPU {trial.cpu:5.1f}%",
-                  flush=True)
+            print(
+                f"  repeat {rep + 1}/{repeats} {name:<24} p50 {trial.p50:8.1f} µs  "
+                f"p99 {trial.p99:8.1f} µs  early {trial.early:4d}  CPU {trial.cpu:5.1f}%",
+                flush=True,
+            )
 
     base = results["asyncio default"]
     rows = []
@@ -155,19 +157,34 @@ def main() -> None:
         trials = results[name]
         p50_ratio = [_gain(b.p50, t.p50) for b, t in zip(base, trials, strict=True)]
         p99_ratio = [_gain(b.p99, t.p99) for b, t in zip(base, trials, strict=True)]
-        rows.append([
-            name,
-            spread([t.p50 for t in trials]),
-            spread([t.p99 for t in trials]),
-            spread([t.max for t in trials], "{:.0f}"),
-            f"{sum(t.early for t in trials)}/{n * len(trials)}",
-            spread([t.cpu for t in trials]),
-            spread([r for r in p50_ratio if r], "{:.1f}x") if all(p50_ratio) else "n/a (early)",
-            spread([r for r in p99_ratio if r], "{:.1f}x") if all(p99_ratio) else "n/a (early)",
-        ])
+        rows.append(
+            [
+                name,
+                spread([t.p50 for t in trials]),
+                spread([t.p99 for t in trials]),
+                spread([t.max for t in trials], "{:.0f}"),
+                f"{sum(t.early for t in trials)}/{n * len(trials)}",
+                spread([t.cpu for t in trials]),
+                spread([r for r in p50_ratio if r], "{:.1f}x") if all(p50_ratio) else "n/a (early)",
+                spread([r for r in p99_ratio if r], "{:.1f}x") if all(p99_ratio) else "n/a (early)",
+            ]
+        )
     print()
-    print(table(["loop", "p50 µs", "p99 µs", "max µs", "early", "CPU %",
-                 "p50 gain vs default", "p99 gain vs default"], rows))
+    print(
+        table(
+            [
+                "loop",
+                "p50 µs",
+                "p99 µs",
+                "max µs",
+                "early",
+                "CPU %",
+                "p50 gain vs default",
+                "p99 gain vs default",
+            ],
+            rows,
+        )
+    )
     skew = median([t.skew for ts in results.values() for t in ts])
     if skew:
         print(f"(lateness overstated by up to the clock-pairing skew, median {skew:.2f} µs)")

@@ -65,8 +65,10 @@ def main() -> None:
     count = int(args.seconds * 10_000)
     with tempfile.TemporaryDirectory() as tmp:
         schedule = Path(tmp) / "tick.toml"
-        schedule.write_text(f'[[call]]\nname = "tick"\nsoon = true\nevery = 0.0001\n'
-                            f'count = {count}\ncallback = "echo"\nargs = ["tick"]\n')
+        schedule.write_text(
+            f'[[call]]\nname = "tick"\nsoon = true\nevery = 0.0001\n'
+            f'count = {count}\ncallback = "echo"\nargs = ["tick"]\n'
+        )
         results: dict[str, list[tuple[float, float, int, float]]] = {f: [] for f in FORMATS}
         ratios: dict[str, list[tuple[float, float]]] = {f: [] for f in FORMATS}
         for repeat in range(args.repeats):
@@ -74,32 +76,48 @@ def main() -> None:
             this: dict[str, tuple[float, float, int, float]] = {}
             for fmt in order:
                 late, cpu = run(fmt, schedule, Path(tmp) / "rec.jsonl")
-                this[fmt] = (percentile(late, 50) * 1e6, percentile(late, 99) * 1e6, len(late),
-                             cpu)
-                print(f"  repeat {repeat + 1}/{args.repeats} {fmt:<11} p50 {this[fmt][0]:8.1f} µs"
-                      f"  p99 {this[fmt][1]:9.1f} µs  calls {this[fmt][2]}  CPU {cpu:.2f} s",
-                      flush=True)
+                this[fmt] = (percentile(late, 50) * 1e6, percentile(late, 99) * 1e6, len(late), cpu)
+                print(
+                    f"  repeat {repeat + 1}/{args.repeats} {fmt:<11} p50 {this[fmt][0]:8.1f} µs"
+                    f"  p99 {this[fmt][1]:9.1f} µs  calls {this[fmt][2]}  CPU {cpu:.2f} s",
+                    flush=True,
+                )
             for fmt in FORMATS:
                 results[fmt].append(this[fmt])
                 base = this["jsonl"]
                 ratios[fmt].append((this[fmt][0] / base[0], this[fmt][1] / base[1]))
     rows = []
     for fmt in FORMATS:
-        rows.append([
-            fmt,
-            spread([r[0] for r in results[fmt]]),
-            spread([r[1] for r in results[fmt]]),
-            spread([r[0] for r in ratios[fmt]], "{:.2f}x"),
-            spread([r[1] for r in ratios[fmt]], "{:.2f}x"),
-            str(results[fmt][0][2]),
-            spread([r[3] for r in results[fmt]], "{:.2f}"),
-        ])
+        rows.append(
+            [
+                fmt,
+                spread([r[0] for r in results[fmt]]),
+                spread([r[1] for r in results[fmt]]),
+                spread([r[0] for r in ratios[fmt]], "{:.2f}x"),
+                spread([r[1] for r in ratios[fmt]], "{:.2f}x"),
+                str(results[fmt][0][2]),
+                spread([r[3] for r in results[fmt]], "{:.2f}"),
+            ]
+        )
     print()
-    print(table(["format", "late p50 µs", "late p99 µs", "p50 vs jsonl", "p99 vs jsonl", "calls",
-                 "CPU s"], rows))
+    print(
+        table(
+            [
+                "format",
+                "late p50 µs",
+                "late p99 µs",
+                "p50 vs jsonl",
+                "p99 vs jsonl",
+                "calls",
+                "CPU s",
+            ],
+            rows,
+        )
+    )
     worst = max(median([r[1] for r in ratios[f]]) for f in FORMATS)
-    print(f"\nworst p99 ratio: {worst:.2f}x (target <= 1.2x)"
-          f" -> {'PASS' if worst <= 1.2 else 'FAIL'}")
+    print(
+        f"\nworst p99 ratio: {worst:.2f}x (target <= 1.2x) -> {'PASS' if worst <= 1.2 else 'FAIL'}"
+    )
 
 
 if __name__ == "__main__":

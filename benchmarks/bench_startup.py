@@ -45,8 +45,11 @@ FLOOR = "import asyncio, tomllib, click"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--importtime", action="store_true",
-                        help="print the slowest imports of one `timerctl run` (-X importtime)")
+    parser.add_argument(
+        "--importtime",
+        action="store_true",
+        help="print the slowest imports of one `timerctl run` (-X importtime)",
+    )
     args = parser.parse_args()
     timerctl = str(BIN / "timerctl")
     print(f"{args.runs} interleaved runs each; {machine()}")
@@ -54,8 +57,13 @@ def main() -> None:
         tiny = Path(tmp) / "tiny.toml"
         tiny.write_text(TINY)
         commands = {
-            "timerctl run tiny.toml --format jsonl": [timerctl, "run", str(tiny), "--format",
-                                                      "jsonl"],
+            "timerctl run tiny.toml --format jsonl": [
+                timerctl,
+                "run",
+                str(tiny),
+                "--format",
+                "jsonl",
+            ],
             f'python -c "{FLOOR}"': [sys.executable, "-c", FLOOR],
             'python -c "pass"': [sys.executable, "-c", "pass"],
             "timerctl --help": [timerctl, "--help"],
@@ -78,25 +86,39 @@ def main() -> None:
             run_name, floor_name = names[0], names[1]
             ratios = [a / b for a, b in zip(walls[run_name], walls[floor_name], strict=True)]
             floor = median(walls[floor_name])
-            rows = [[name, spread(walls[name]), f"{median(walls[name]) / floor:.2f}x"]
-                    for name in names]
-            note = ("PYTHONDONTWRITEBYTECODE=1" if "PYTHONDONTWRITEBYTECODE" in env
-                    else "PYTHONPYCACHEPREFIX=<tmp>")
+            rows = [
+                [name, spread(walls[name]), f"{median(walls[name]) / floor:.2f}x"] for name in names
+            ]
+            note = (
+                "PYTHONDONTWRITEBYTECODE=1"
+                if "PYTHONDONTWRITEBYTECODE" in env
+                else "PYTHONPYCACHEPREFIX=<tmp>"
+            )
             if "PYTHONDONTWRITEBYTECODE" in env and stale_pycache():
                 note += "; but timerctl/__pycache__ exists in the repo and is read"
             print(f"\n{setting} ({note}):")
             print(table(["command", "wall ms", "vs floor"], rows))
             verdict = "PASS" if median(ratios) <= 1.3 else "FAIL"
-            print(f"{verdict}  timerctl run / floor = {spread(ratios, '{:.2f}x')} "
-                  "(median of per-pair ratios, target <= 1.3x)")
+            print(
+                f"{verdict}  timerctl run / floor = {spread(ratios, '{:.2f}x')} "
+                "(median of per-pair ratios, target <= 1.3x)"
+            )
 
         if args.importtime:
-            proc = subprocess.run([sys.executable, "-X", "importtime", "-c",
-                                   "import sys; from timerctl.cli import main; "
-                                   f"sys.argv = ['timerctl', 'run', {str(tiny)!r}, '--format', "
-                                   "'jsonl']; main()"],
-                                  capture_output=True, text=True,
-                                  env=settings["bytecode cached"])
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    "-X",
+                    "importtime",
+                    "-c",
+                    "import sys; from timerctl.cli import main; "
+                    f"sys.argv = ['timerctl', 'run', {str(tiny)!r}, '--format', "
+                    "'jsonl']; main()",
+                ],
+                capture_output=True,
+                text=True,
+                env=settings["bytecode cached"],
+            )
             rows_it = []
             for line in proc.stderr.splitlines():
                 m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
@@ -104,8 +126,12 @@ def main() -> None:
                     rows_it.append((int(m.group(2)), m.group(4)))
             rows_it.sort(reverse=True)
             print("\nslowest imports of `timerctl run` (cumulative µs, top levels):")
-            print(table(["module", "cumulative ms"],
-                        [[name, f"{us / 1000:.1f}"] for us, name in rows_it[:15]]))
+            print(
+                table(
+                    ["module", "cumulative ms"],
+                    [[name, f"{us / 1000:.1f}"] for us, name in rows_it[:15]],
+                )
+            )
 
 
 if __name__ == "__main__":

@@ -151,12 +151,14 @@ def check_output(path: Path, prog: str, case: str, calls: int) -> None:
     counts: dict[str, int] = {}
     with path.open("rb") as f:
         for line in f:
-            event = line[10:line.index(b'"', 10)].decode() if line.startswith(b'{"event":"') \
-                else "?"
+            event = (
+                line[10 : line.index(b'"', 10)].decode() if line.startswith(b'{"event":"') else "?"
+            )
             counts[event] = counts.get(event, 0) + 1
     if counts.get("call") != calls:
-        raise SystemExit(f"{prog} on {case}: {counts.get('call', 0)} call records, "
-                         f"expected {calls}")
+        raise SystemExit(
+            f"{prog} on {case}: {counts.get('call', 0)} call records, expected {calls}"
+        )
     extra = {k: v for k, v in counts.items() if k not in ("start", "call", "end")}
     if extra:
         print(f"  note: {prog} on {case} also wrote {extra}")
@@ -168,14 +170,19 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=None, help="entries of the N-entry file")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="--n 100000 --entries 20000")
-    parser.add_argument("--profile", action="store_true",
-                        help="then cProfile timerctl on both schedules (in a child process)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="then cProfile timerctl on both schedules (in a child process)",
+    )
     args = parser.parse_args()
     n = args.n or (100_000 if args.quick else 1_000_000)
     m = args.entries or (20_000 if args.quick else 100_000)
     timerctl = str(BIN / "timerctl")
-    print(f"every: {n:,} calls; entries: {m:,} entries; {args.repeats} interleaved repeats; "
-          f"{machine()}")
+    print(
+        f"every: {n:,} calls; entries: {m:,} entries; {args.repeats} interleaved repeats; "
+        f"{machine()}"
+    )
 
     with tempfile.TemporaryDirectory(prefix="timerctl-bench-") as tmp:
         d = Path(tmp)
@@ -210,28 +217,47 @@ def main() -> None:
                 for prog in order:
                     r = run_child(programs[prog](path), env=env)
                     results[case, prog].append(r)
-                    print(f"  repeat {rep + 1}/{args.repeats} {case:<8} {prog:<13} "
-                          f"wall {r.wall:7.2f} s  cpu {r.cpu:7.2f} s  "
-                          f"max RSS {r.max_rss_mb:7.1f} MB", flush=True)
+                    print(
+                        f"  repeat {rep + 1}/{args.repeats} {case:<8} {prog:<13} "
+                        f"wall {r.wall:7.2f} s  cpu {r.cpu:7.2f} s  "
+                        f"max RSS {r.max_rss_mb:7.1f} MB",
+                        flush=True,
+                    )
 
     rows = []
     for case, (_, calls) in cases.items():
         base = results[case, "bare asyncio"]
         for prog in programs:
             runs = results[case, prog]
-            rows.append([
-                f"{case} ({calls:,} calls)" if prog == "timerctl" else "",
-                prog,
-                spread([r.wall for r in runs], "{:.2f}"),
-                spread([calls / r.wall / 1000 for r in runs], "{:.0f}"),
-                spread([r.max_rss_mb for r in runs], "{:.0f}"),
-                spread([r.wall / b.wall for r, b in zip(runs, base, strict=True)], "{:.2f}x"),
-                spread([r.max_rss_mb / b.max_rss_mb for r, b in zip(runs, base, strict=True)],
-                       "{:.2f}x"),
-            ])
+            rows.append(
+                [
+                    f"{case} ({calls:,} calls)" if prog == "timerctl" else "",
+                    prog,
+                    spread([r.wall for r in runs], "{:.2f}"),
+                    spread([calls / r.wall / 1000 for r in runs], "{:.0f}"),
+                    spread([r.max_rss_mb for r in runs], "{:.0f}"),
+                    spread([r.wall / b.wall for r, b in zip(runs, base, strict=True)], "{:.2f}x"),
+                    spread(
+                        [r.max_rss_mb / b.max_rss_mb for r, b in zip(runs, base, strict=True)],
+                        "{:.2f}x",
+                    ),
+                ]
+            )
     print()
-    print(table(["schedule", "program", "wall s", "k calls/s", "max RSS MB", "wall vs bare",
-                 "RSS vs bare"], rows))
+    print(
+        table(
+            [
+                "schedule",
+                "program",
+                "wall s",
+                "k calls/s",
+                "max RSS MB",
+                "wall vs bare",
+                "RSS vs bare",
+            ],
+            rows,
+        )
+    )
     for case in cases:
         t = median([r.wall for r in results[case, "timerctl"]])
         b = median([r.wall for r in results[case, "bare asyncio"]])
@@ -251,8 +277,12 @@ def profile(n: int, m: int) -> None:
         write_entries(entries, m)
         for case, path in (("every", every), ("entries", entries)):
             print(f"\n== cProfile: timerctl run {case}.toml --format jsonl > /dev/null ==")
-            proc = subprocess.run([sys.executable, str(script), str(path)], capture_output=True,
-                                  text=True, env=child_env(str(d / "pycache")))
+            proc = subprocess.run(
+                [sys.executable, str(script), str(path)],
+                capture_output=True,
+                text=True,
+                env=child_env(str(d / "pycache")),
+            )
             print(proc.stderr)
 
 

@@ -40,12 +40,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "truthplugin.py").write_text(PLUGIN)
         schedule = Path(tmp, "s.toml")
-        schedule.write_text(f'[run]\nplugins = ["truthplugin"]\n[[call]]\nsoon = true\n'
-                            f'every = 0.001\ncount = {args.calls}\ncallback = "truth"\n')
+        schedule.write_text(
+            f'[run]\nplugins = ["truthplugin"]\n[[call]]\nsoon = true\n'
+            f'every = 0.001\ncount = {args.calls}\ncallback = "truth"\n'
+        )
         out = subprocess.run(
-            [str(BIN / "timerctl"), "run", str(schedule), "--format", "jsonl",
-             "--precision", args.precision],
-            capture_output=True, text=True, check=True, env={"PYTHONPATH": tmp, "PATH": ""},
+            [
+                str(BIN / "timerctl"),
+                "run",
+                str(schedule),
+                "--format",
+                "jsonl",
+                "--precision",
+                args.precision,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONPATH": tmp, "PATH": ""},
         ).stdout
     loop_gap, wall_gap = [], []
     for line in out.splitlines():
@@ -56,13 +68,26 @@ def main() -> None:
         loop_gap.append((mono - event["loop_time"]) * 1e6)
         wall_gap.append((wall - datetime.fromisoformat(event["wall_time"]).timestamp()) * 1e6)
     rows = []
-    for label, gaps in (("callback monotonic - loop_time", loop_gap),
-                        ("callback time.time - wall_time", wall_gap)):
+    for label, gaps in (
+        ("callback monotonic - loop_time", loop_gap),
+        ("callback time.time - wall_time", wall_gap),
+    ):
         s = sorted(gaps)
-        rows.append([label, f"{percentile(s, 50):.1f}", f"{percentile(s, 99):.1f}",
-                     f"{s[-1]:.1f}", f"{s[0]:.1f}"])
-    print(table([f"µs (n={len(loop_gap)}, precision {args.precision})", "p50", "p99",
-                 "max", "min"], rows))
+        rows.append(
+            [
+                label,
+                f"{percentile(s, 50):.1f}",
+                f"{percentile(s, 99):.1f}",
+                f"{s[-1]:.1f}",
+                f"{s[0]:.1f}",
+            ]
+        )
+    print(
+        table(
+            [f"µs (n={len(loop_gap)}, precision {args.precision})", "p50", "p99", "max", "min"],
+            rows,
+        )
+    )
     worst = max(percentile(sorted(loop_gap), 99), percentile(sorted(wall_gap), 99))
     print(f"\np99 gap {worst:.1f} µs (target <= 20 µs) -> {'PASS' if worst <= 20 else 'FAIL'}")
 

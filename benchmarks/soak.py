@@ -100,8 +100,9 @@ def mib(kib: float) -> str:
     return f"{kib / 1024:.1f} MiB"
 
 
-def memory_rows(samples: list[tuple[float, int]],
-                interval: float) -> tuple[list[list[str]], float | None]:
+def memory_rows(
+    samples: list[tuple[float, int]], interval: float
+) -> tuple[list[list[str]], float | None]:
     if not samples:
         return [["RSS samples", "none (run shorter than a second?)"]], None
     first, last = samples[0][1], samples[-1][1]
@@ -132,15 +133,23 @@ def fmt_ms(value: float | None) -> str:
 
 # -- the soak: read every line ourselves -----------------------------------------------------------
 
+
 def soak(seconds: float, every: float, workdir: Path, pycache: str, max_growth: float) -> bool:
     count = round(seconds / every)
     path = schedule(workdir / "soak.toml", every, count)
-    print(f"\n== soak: every = {every} s, count = {count:,} (~{seconds:g} s), --format jsonl "
-          "into a pipe read line by line", flush=True)
+    print(
+        f"\n== soak: every = {every} s, count = {count:,} (~{seconds:g} s), --format jsonl "
+        "into a pipe read line by line",
+        flush=True,
+    )
     with tempfile.TemporaryFile() as errfile:
         started = time.monotonic()
-        proc = subprocess.Popen([TIMERCTL, "run", str(path), "--format", "jsonl"],
-                                stdout=subprocess.PIPE, stderr=errfile, env=env(pycache))
+        proc = subprocess.Popen(
+            [TIMERCTL, "run", str(path), "--format", "jsonl"],
+            stdout=subprocess.PIPE,
+            stderr=errfile,
+            env=env(pycache),
+        )
         sampler = Sampler(proc.pid)
         assert proc.stdout is not None
         lines = calls = gaps = dups = bad = 0
@@ -170,8 +179,9 @@ def soak(seconds: float, every: float, workdir: Path, pycache: str, max_growth: 
             now = time.monotonic()
             if now >= next_report:
                 rss = sampler.samples[-1][1] if sampler.samples else 0
-                print(f"  t={now - started:5.0f}s  calls={calls:,}  rss={mib(rss)}",
-                      file=sys.stderr)
+                print(
+                    f"  t={now - started:5.0f}s  calls={calls:,}  rss={mib(rss)}", file=sys.stderr
+                )
                 next_report += 60
         code = proc.wait()
         wall = time.monotonic() - started
@@ -182,8 +192,10 @@ def soak(seconds: float, every: float, workdir: Path, pycache: str, max_growth: 
         ["calls expected", f"{count:,}"],
         ["call records read", f"{calls:,}"],
         ["seq gaps / duplicates", f"{gaps} / {dups}"],
-        ["lines (all events)", f"{lines:,}  " + ", ".join(f"{k}={v:,}" for k, v in
-                                                          sorted(events.items()))],
+        [
+            "lines (all events)",
+            f"{lines:,}  " + ", ".join(f"{k}={v:,}" for k, v in sorted(events.items())),
+        ],
         ["unparseable lines", str(bad)],
         ["exit code", str(code)],
         ["stderr bytes", str(len(stderr))],
@@ -192,20 +204,32 @@ def soak(seconds: float, every: float, workdir: Path, pycache: str, max_growth: 
     if end is not None:
         rows += [
             ["end: reason, calls", f"{end['reason']}, {end['calls']:,}"],
-            ["late p50 / p99 / max", " / ".join(fmt_ms(end.get(k))  # type: ignore[arg-type]
-                                                for k in ("late_p50", "late_p99", "late_max"))],
+            [
+                "late p50 / p99 / max",
+                " / ".join(
+                    fmt_ms(end.get(k))  # type: ignore[arg-type]
+                    for k in ("late_p50", "late_p99", "late_max")
+                ),
+            ],
         ]
     mem, ratio = memory_rows(sampler.samples, sampler.interval)
     print(table(["figure", "value"], rows + mem))
     if sampler.samples:
         print("\nRSS over the run:")
         print(timeline(sampler.samples))
-    lost_nothing = (calls == count and gaps == dups == bad == 0 and end is not None
-                    and end.get("calls") == count and code == 0)
+    lost_nothing = (
+        calls == count
+        and gaps == dups == bad == 0
+        and end is not None
+        and end.get("calls") == count
+        and code == 0
+    )
     flat = ratio is not None and ratio <= 1 + max_growth
     print(f"\n{'PASS' if lost_nothing else 'FAIL'}: every call has exactly one record")
-    print(f"{'PASS' if flat else 'FAIL'}: memory flat (last/first "
-          f"{'-' if ratio is None else f'{ratio:.3f}'} <= {1 + max_growth:.2f})")
+    print(
+        f"{'PASS' if flat else 'FAIL'}: memory flat (last/first "
+        f"{'-' if ratio is None else f'{ratio:.3f}'} <= {1 + max_growth:.2f})"
+    )
     if stderr:
         print(f"stderr: {stderr[-500:]}")
     return lost_nothing and flat
@@ -213,14 +237,21 @@ def soak(seconds: float, every: float, workdir: Path, pycache: str, max_growth: 
 
 # -- through jq and wc -l -----------------------------------------------------------------------
 
+
 def through_jq(n: int, every: float, workdir: Path, pycache: str, jq: str) -> bool:
     path = schedule(workdir / "count.toml", every, n)
-    print(f"\n== count: {n:,} calls (every = {every} s): timerctl run {path.name} "
-          "--format jsonl | jq -c . | wc -l", flush=True)
+    print(
+        f"\n== count: {n:,} calls (every = {every} s): timerctl run {path.name} "
+        "--format jsonl | jq -c . | wc -l",
+        flush=True,
+    )
     started = time.monotonic()
-    producer = subprocess.Popen([TIMERCTL, "run", str(path), "--format", "jsonl"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=env(pycache))
+    producer = subprocess.Popen(
+        [TIMERCTL, "run", str(path), "--format", "jsonl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env(pycache),
+    )
     sampler = Sampler(producer.pid, interval=0.25)
     jq_proc = subprocess.Popen([jq, "-c", "."], stdin=producer.stdout, stdout=subprocess.PIPE)
     wc = subprocess.Popen(["wc", "-l"], stdin=jq_proc.stdout, stdout=subprocess.PIPE)
@@ -236,15 +267,20 @@ def through_jq(n: int, every: float, workdir: Path, pycache: str, jq: str) -> bo
     counted = int(out.split()[0])
     expected = n + 2
     mem, _ = memory_rows(sampler.samples, sampler.interval)
-    print(table(["figure", "value"], [
-        ["lines counted by wc -l", f"{counted:,}"],
-        ["expected (calls + start + end)", f"{expected:,}"],
-        ["exit codes (timerctl, jq, wc)", ", ".join(map(str, codes))],
-        ["timerctl stderr bytes", str(len(stderr))],
-        ["wall time", f"{wall:.2f} s"],
-        ["throughput", f"{n / wall:,.0f} calls/s"],
-        *mem,
-    ]))
+    print(
+        table(
+            ["figure", "value"],
+            [
+                ["lines counted by wc -l", f"{counted:,}"],
+                ["expected (calls + start + end)", f"{expected:,}"],
+                ["exit codes (timerctl, jq, wc)", ", ".join(map(str, codes))],
+                ["timerctl stderr bytes", str(len(stderr))],
+                ["wall time", f"{wall:.2f} s"],
+                ["throughput", f"{n / wall:,.0f} calls/s"],
+                *mem,
+            ],
+        )
+    )
     ok = counted == expected and codes == [0, 0, 0]
     print(f"\n{'PASS' if ok else 'FAIL'}: the count is exact")
     if stderr:
@@ -254,15 +290,31 @@ def through_jq(n: int, every: float, workdir: Path, pycache: str, jq: str) -> bo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=None,
-                        help="length of the soak (default 600, unless only --count is given)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="length of the soak (default 600, unless only --count is given)",
+    )
     parser.add_argument("--every", type=float, default=0.001, help="the soak's period")
-    parser.add_argument("--count", type=int, default=None,
-                        help="also stream this many calls through jq -c . | wc -l")
-    parser.add_argument("--count-every", type=float, default=1e-6,
-                        help="period of the --count schedule (default 1 µs: throughput)")
-    parser.add_argument("--max-growth", type=float, default=0.10,
-                        help="RSS last/first above 1 + this fails the soak (default 0.10)")
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=None,
+        help="also stream this many calls through jq -c . | wc -l",
+    )
+    parser.add_argument(
+        "--count-every",
+        type=float,
+        default=1e-6,
+        help="period of the --count schedule (default 1 µs: throughput)",
+    )
+    parser.add_argument(
+        "--max-growth",
+        type=float,
+        default=0.10,
+        help="RSS last/first above 1 + this fails the soak (default 0.10)",
+    )
     parser.add_argument("--jq", default=shutil.which("jq") or "/usr/bin/jq")
     args = parser.parse_args()
     seconds = args.seconds if args.seconds is not None else (None if args.count else 600.0)

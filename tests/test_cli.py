@@ -97,6 +97,7 @@ def jsonl(text: str) -> list[dict]:  # type: ignore[type-arg]
 
 # -- run -----------------------------------------------------------------------------------------
 
+
 def test_run_plain_in_the_seed_order(runner: CliRunner, here: Path) -> None:
     res = runner.invoke(cli, ["run", "seed.toml", "--clock", "virtual", "--format", "plain"])
     assert res.exit_code == 0, res.output
@@ -120,7 +121,9 @@ def test_run_jsonl(runner: CliRunner, here: Path) -> None:
 
 
 def test_run_a_failing_callback_exits_1_and_still_completes(runner: CliRunner, here: Path) -> None:
-    name = write(here / "f.toml", """
+    name = write(
+        here / "f.toml",
+        """
         [[call]]
         soon = true
         callback = "fail"
@@ -130,7 +133,8 @@ def test_run_a_failing_callback_exits_1_and_still_completes(runner: CliRunner, h
         later = 0.1
         callback = "echo"
         args = ["after"]
-    """)
+    """,
+    )
     res = runner.invoke(cli, ["run", name, "--clock", "virtual", "--format", "plain"])
     assert res.exit_code == 1
     assert "! RuntimeError: boom" in res.stdout and res.stdout.count(" after") == 1
@@ -139,7 +143,9 @@ def test_run_a_failing_callback_exits_1_and_still_completes(runner: CliRunner, h
 
 
 def test_run_fail_fast_and_timeout(runner: CliRunner, here: Path) -> None:
-    name = write(here / "f.toml", """
+    name = write(
+        here / "f.toml",
+        """
         [[call]]
         later = 0.1
         callback = "fail"
@@ -148,51 +154,61 @@ def test_run_fail_fast_and_timeout(runner: CliRunner, here: Path) -> None:
         soon = true
         every = 0.3
         callback = "echo"
-    """)
-    res = runner.invoke(cli, ["run", name, "--clock", "virtual", "--format", "jsonl",
-                              "--fail-fast"])
+    """,
+    )
+    res = runner.invoke(
+        cli, ["run", name, "--clock", "virtual", "--format", "jsonl", "--fail-fast"]
+    )
     assert res.exit_code == 1
     assert jsonl(res.stdout)[-1]["reason"] == "failed"
     ok = write(here / "t.toml", '[[call]]\nsoon = true\nevery = 0.3\ncallback = "echo"\n')
-    res = runner.invoke(cli, ["run", ok, "--clock", "virtual", "--format", "jsonl",
-                              "--timeout", "1"])
+    res = runner.invoke(
+        cli, ["run", ok, "--clock", "virtual", "--format", "jsonl", "--timeout", "1"]
+    )
     end = jsonl(res.stdout)[-1]
     assert res.exit_code == 0 and end["reason"] == "timeout" and end["cancelled"] == 1
     assert end["calls"] == 4
 
 
 def test_run_speed_and_seed(runner: CliRunner, here: Path) -> None:
-    name = write(here / "j.toml", """
+    name = write(
+        here / "j.toml",
+        """
         [[call]]
         later = 0.2
         every = 0.2
         count = 5
         jitter = 0.1
         callback = "echo"
-    """)
+    """,
+    )
     args = ["run", name, "--clock", "virtual", "--format", "jsonl", "--seed", "11"]
     a, b = runner.invoke(cli, args), runner.invoke(cli, args)
     dues = [[o["due"] for o in jsonl(r.stdout) if o["event"] == "call"] for r in (a, b)]
     assert dues[0] == dues[1] and len(dues[0]) == 5
-    fast = runner.invoke(cli, ["run", "seed.toml", "--clock", "virtual", "--format", "jsonl",
-                               "--speed", "2"])
+    fast = runner.invoke(
+        cli, ["run", "seed.toml", "--clock", "virtual", "--format", "jsonl", "--speed", "2"]
+    )
     assert [o["t"] for o in jsonl(fast.stdout) if o["event"] == "call"] == [0.0, 0.05, 0.1]
 
 
 def test_run_no_summary(runner: CliRunner, here: Path) -> None:
-    res = runner.invoke(cli, ["run", "seed.toml", "--clock", "virtual", "--format", "plain",
-                              "--no-summary"])
+    res = runner.invoke(
+        cli, ["run", "seed.toml", "--clock", "virtual", "--format", "plain", "--no-summary"]
+    )
     assert res.exit_code == 0 and "# done" not in res.stdout
 
 
 def test_run_reads_the_schedule_from_stdin(runner: CliRunner, here: Path) -> None:
-    res = runner.invoke(cli, ["run", "-", "--clock", "virtual", "--format", "jsonl"],
-                        input=SEED_LATER)
+    res = runner.invoke(
+        cli, ["run", "-", "--clock", "virtual", "--format", "jsonl"], input=SEED_LATER
+    )
     assert res.exit_code == 0
     objs = jsonl(res.stdout)
     assert objs[0]["schedule"] == "<stdin>"
     assert next(o["result"] for o in objs if o["event"] == "call") == (
-        "callback invoked with 3 and default")
+        "callback invoked with 3 and default"
+    )
     bad = runner.invoke(cli, ["run", "-", "--clock", "virtual"], input=BAD)
     assert bad.exit_code == 2
     assert bad.stderr.splitlines()[0].startswith("<stdin>:3:")
@@ -207,6 +223,7 @@ def test_run_data_is_verbatim(runner: CliRunner, here: Path) -> None:
 
 
 # -- invalid input and options -------------------------------------------------------------------
+
 
 def test_run_an_invalid_schedule_exits_2_with_located_errors(runner: CliRunner, here: Path) -> None:
     res = runner.invoke(cli, ["run", "bad.toml", "--clock", "virtual"])
@@ -227,11 +244,22 @@ def test_run_a_missing_file(runner: CliRunner, here: Path) -> None:
     assert TRACEBACK not in res.output
 
 
-@pytest.mark.parametrize("args", [
-    ["--speed", "0"], ["--speed", "nan"], ["--speed", "inf"], ["--speed", "-2"],
-    ["--speed", "fast"], ["--timeout", "0"], ["--timeout", "nan"], ["--format", "html"],
-    ["--clock", "wall"], ["--seed", "x"], ["--loop", "trio"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--speed", "0"],
+        ["--speed", "nan"],
+        ["--speed", "inf"],
+        ["--speed", "-2"],
+        ["--speed", "fast"],
+        ["--timeout", "0"],
+        ["--timeout", "nan"],
+        ["--format", "html"],
+        ["--clock", "wall"],
+        ["--seed", "x"],
+        ["--loop", "trio"],
+    ],
+)
 def test_run_bad_options_exit_2(runner: CliRunner, here: Path, args: list[str]) -> None:
     res = runner.invoke(cli, ["run", "seed.toml", *args])
     assert res.exit_code == 2
@@ -247,38 +275,53 @@ def test_run_virtual_clock_on_uvloop_is_a_usage_error(runner: CliRunner, here: P
 
 
 def test_run_record_to_an_unwritable_place_exits_2(runner: CliRunner, here: Path) -> None:
-    res = runner.invoke(cli, ["run", "seed.toml", "--clock", "virtual", "--record",
-                              str(here / "no" / "such" / "dir.jsonl")])
+    res = runner.invoke(
+        cli,
+        [
+            "run",
+            "seed.toml",
+            "--clock",
+            "virtual",
+            "--record",
+            str(here / "no" / "such" / "dir.jsonl"),
+        ],
+    )
     assert res.exit_code == 2 and "cannot write" in res.stderr
     assert TRACEBACK not in res.output
 
 
 # -- --record ------------------------------------------------------------------------------------
 
+
 def test_record_is_identical_to_the_jsonl_output(runner: CliRunner, here: Path) -> None:
-    res = runner.invoke(cli, ["run", "seed.toml", "--clock", "virtual", "--format", "jsonl",
-                              "--record", "rec.jsonl"])
+    res = runner.invoke(
+        cli,
+        ["run", "seed.toml", "--clock", "virtual", "--format", "jsonl", "--record", "rec.jsonl"],
+    )
     assert res.exit_code == 0
     assert (here / "rec.jsonl").read_text() == res.stdout
 
 
 @pytest.mark.parametrize("fmt", ["plain", "rich"])
 def test_record_beside_a_human_format(runner: CliRunner, here: Path, fmt: str) -> None:
-    shown = runner.invoke(cli, ["run", "data.toml", "--clock", "virtual", "--format", fmt,
-                                "--record", "rec.jsonl"])
+    shown = runner.invoke(
+        cli, ["run", "data.toml", "--clock", "virtual", "--format", fmt, "--record", "rec.jsonl"]
+    )
     plain = runner.invoke(cli, ["run", "data.toml", "--clock", "virtual", "--format", "jsonl"])
     assert shown.exit_code == plain.exit_code == 0
     assert not shown.stdout.lstrip().startswith("{")
 
     def strip(objs: list[dict]) -> list[dict]:  # type: ignore[type-arg]
         # the same run apart from when it happened on the wall clock (and its chosen seed)
-        return [{k: v for k, v in o.items() if not k.startswith("wall") and k != "seed"}
-                for o in objs]
+        return [
+            {k: v for k, v in o.items() if not k.startswith("wall") and k != "seed"} for o in objs
+        ]
 
     assert strip(jsonl((here / "rec.jsonl").read_text())) == strip(jsonl(plain.stdout))
 
 
 # -- check ---------------------------------------------------------------------------------------
+
 
 def test_check_reports_every_file(runner: CliRunner, here: Path) -> None:
     res = runner.invoke(cli, ["check", "seed.toml", "bad.toml", "data.toml", "nope.toml"])
@@ -293,7 +336,9 @@ def test_check_reports_every_file(runner: CliRunner, here: Path) -> None:
 
 def test_check_all_valid_exits_0_and_runs_nothing(runner: CliRunner, here: Path) -> None:
     marker = here / "ran"
-    name = write(here / "x.toml", f"""
+    name = write(
+        here / "x.toml",
+        f"""
         [[call]]
         soon = true
         callback = "exec"
@@ -302,7 +347,8 @@ def test_check_all_valid_exits_0_and_runs_nothing(runner: CliRunner, here: Path)
         [[call]]
         soon = true
         callback = "fail"
-    """)
+    """,
+    )
     res = runner.invoke(cli, ["check", name, "seed.toml"])
     assert res.exit_code == 0, res.output
     assert res.stdout.splitlines() == ["x.toml: ok (2 entries)", "seed.toml: ok (3 entries)"]
@@ -315,6 +361,7 @@ def test_check_needs_a_file(runner: CliRunner) -> None:
 
 
 # -- callbacks, version, help --------------------------------------------------------------------
+
 
 def test_callbacks_lists_the_builtins(runner: CliRunner) -> None:
     res = runner.invoke(cli, ["callbacks", "--format", "jsonl"])
@@ -357,11 +404,16 @@ def test_each_command_help_shows_examples(runner: CliRunner, command: str) -> No
 
 # -- pipes (subprocesses, the real clock, short) -------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["plain", "jsonl", "rich"])
 def test_reader_closing_the_pipe_exits_141_quietly(here: Path, fmt: str) -> None:
     # timerctl run slow.toml --format FMT | head -1
-    proc = subprocess.Popen([TIMERCTL, "run", "slow.toml", "--format", fmt],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env())
+    proc = subprocess.Popen(
+        [TIMERCTL, "run", "slow.toml", "--format", fmt],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=clean_env(),
+    )
     assert proc.stdout is not None and proc.stderr is not None
     first = proc.stdout.readline()
     proc.stdout.close()
@@ -374,9 +426,12 @@ def test_reader_closing_the_pipe_exits_141_quietly(here: Path, fmt: str) -> None
 
 def test_record_file_is_complete_when_stdout_closes(here: Path) -> None:
     # timerctl run slow.toml --record rec.jsonl | head -1
-    proc = subprocess.Popen([TIMERCTL, "run", "slow.toml", "--format", "jsonl", "--record",
-                             "rec.jsonl"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=clean_env())
+    proc = subprocess.Popen(
+        [TIMERCTL, "run", "slow.toml", "--format", "jsonl", "--record", "rec.jsonl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=clean_env(),
+    )
     assert proc.stdout is not None
     proc.stdout.readline()
     proc.stdout.close()
@@ -389,7 +444,9 @@ def test_record_file_is_complete_when_stdout_closes(here: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["jsonl", "plain", "rich"])
 def test_records_are_flushed_one_by_one_without_pythonunbuffered(here: Path, fmt: str) -> None:
-    name = write(here / "gap.toml", """
+    name = write(
+        here / "gap.toml",
+        """
         [[call]]
         soon = true
         callback = "echo"
@@ -399,11 +456,16 @@ def test_records_are_flushed_one_by_one_without_pythonunbuffered(here: Path, fmt
         later = 0.3
         callback = "echo"
         args = ["later"]
-    """)
+    """,
+    )
     env = clean_env()
     assert "PYTHONUNBUFFERED" not in env
-    proc = subprocess.Popen([TIMERCTL, "run", name, "--format", fmt, "--no-summary"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [TIMERCTL, "run", name, "--format", fmt, "--no-summary"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     assert proc.stdout is not None
     try:
         while b"now" not in (line := proc.stdout.readline()):
@@ -417,8 +479,12 @@ def test_records_are_flushed_one_by_one_without_pythonunbuffered(here: Path, fmt
 
 
 def test_auto_on_a_pipe_is_plain_without_escapes(here: Path) -> None:
-    res = subprocess.run([TIMERCTL, "run", "data.toml", "--clock", "virtual"],
-                         capture_output=True, env=clean_env(), timeout=10)
+    res = subprocess.run(
+        [TIMERCTL, "run", "data.toml", "--clock", "virtual"],
+        capture_output=True,
+        env=clean_env(),
+        timeout=10,
+    )
     assert res.returncode == 0 and res.stderr == b""
     out = res.stdout.decode()
     assert "\x1b" not in out
@@ -443,8 +509,13 @@ def colours(out: str) -> set[str]:
 
 def on_a_terminal(args: list[str], cwd: Path, **env: str) -> tuple[int, str]:
     master, slave = pty.openpty()
-    proc = subprocess.Popen([TIMERCTL, *args], stdout=slave, stderr=subprocess.PIPE, cwd=cwd,
-                            env=clean_env(COLUMNS="200", **env))
+    proc = subprocess.Popen(
+        [TIMERCTL, *args],
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=clean_env(COLUMNS="200", **env),
+    )
     os.close(slave)
     chunks = []
     while True:

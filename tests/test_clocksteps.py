@@ -15,8 +15,9 @@ SCHEDULE = "".join(
 
 def run_with_wall(wall) -> list:
     events: list = []
-    engine = Engine(load_text(SCHEDULE, "s.toml"), events.append, wall_clock=wall,
-                    options=RunOptions())
+    engine = Engine(
+        load_text(SCHEDULE, "s.toml"), events.append, wall_clock=wall, options=RunOptions()
+    )
     with asyncio.Runner() as runner:
         runner.run(engine.run())
     return events

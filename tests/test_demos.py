@@ -70,8 +70,11 @@ def test_classic_call_at_times_are_the_loop_clock() -> None:
 def test_classic_on_the_real_clock_keeps_the_order() -> None:
     code, out = invoke("demo", "call-later", "--classic")
     assert code == 0
-    assert out.splitlines()[2:5] == ["callback 3 invoked", "callback 2 invoked",
-                                     "callback 1 invoked"]
+    assert out.splitlines()[2:5] == [
+        "callback 3 invoked",
+        "callback 2 invoked",
+        "callback 1 invoked",
+    ]
 
 
 def test_demo_list_names_every_demo() -> None:
@@ -95,11 +98,17 @@ def jsonl_calls(out: str) -> list[dict]:
 def test_every_demo_runs_and_show_round_trips(name: str) -> None:
     code, direct = invoke("demo", name, "--clock", "virtual", "--format", "jsonl")
     assert code == 0
-    shown = subprocess.run([sys.executable, "-m", "timerctl", "demo", name, "--show"],
-                           capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run(
+        [sys.executable, "-m", "timerctl", "demo", name, "--show"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     piped = subprocess.run(
         [sys.executable, "-m", "timerctl", "run", "-", "--clock", "virtual", "--format", "jsonl"],
-        input=shown, capture_output=True, text=True,
+        input=shown,
+        capture_output=True,
+        text=True,
     )
     assert piped.returncode == 0, piped.stderr
 
@@ -112,7 +121,10 @@ def test_every_demo_runs_and_show_round_trips(name: str) -> None:
 def test_demo_orders_on_the_virtual_clock() -> None:
     _, out = invoke("demo", "call-later", "--clock", "virtual", "--format", "jsonl")
     assert [(r["result"], r["t"]) for r in jsonl_calls(out)] == [
-        ("callback 3 invoked", 0.0), ("callback 2 invoked", 0.1), ("callback 1 invoked", 0.2)]
+        ("callback 3 invoked", 0.0),
+        ("callback 2 invoked", 0.1),
+        ("callback 1 invoked", 0.2),
+    ]
 
 
 def test_lesson_in_human_formats_only() -> None:

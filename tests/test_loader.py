@@ -618,8 +618,13 @@ def test_duplicate_names() -> None:
 def test_an_explicit_name_colliding_with_a_later_default_name() -> None:
     text = '[[call]]\nname = "soon#2"\nsoon = true\n' + ECHO + "[[call]]\nsoon = true\n" + ECHO
     # the second entry's default name is soon#2: reported where that entry starts
-    assert_problem(text, 5, None, "this [[call]]'s default name 'soon#2' is already the name of "
-                   "the [[call]] on line 1: give one of them a name")
+    assert_problem(
+        text,
+        5,
+        None,
+        "this [[call]]'s default name 'soon#2' is already the name of "
+        "the [[call]] on line 1: give one of them a name",
+    )
 
 
 def test_default_names_count_entries_that_have_errors() -> None:
@@ -845,8 +850,12 @@ def test_a_5000_digit_integer_with_underscores() -> None:
 
 
 def test_toml_syntax_error_position_comes_from_the_parser() -> None:
-    assert_problem("[[call]]\nsoon = true\ncallback = echo\n", 3, 12,
-                   "invalid TOML: string values must be quoted")
+    assert_problem(
+        "[[call]]\nsoon = true\ncallback = echo\n",
+        3,
+        12,
+        "invalid TOML: string values must be quoted",
+    )
 
 
 def test_toml_error_at_end_of_document() -> None:
@@ -856,9 +865,7 @@ def test_toml_error_at_end_of_document() -> None:
 
 
 def test_duplicate_key_is_a_toml_error() -> None:
-    assert_problem(
-        "[[call]]\nsoon = true\nsoon = true\n", 3, 1, "invalid TOML: duplicate key"
-    )
+    assert_problem("[[call]]\nsoon = true\nsoon = true\n", 3, 1, "invalid TOML: duplicate key")
 
 
 # -- reading files ---------------------------------------------------------------------------------
@@ -999,16 +1006,20 @@ def test_a_wall_clock_at_is_aware() -> None:
 def test_argument_values_are_checked_for_every_entry_not_once_per_shape() -> None:
     # the signature check is shared by entries of the same shape; a callback's own value check
     # is not: a good first entry must not vouch for a bad second one, nor a bad one for a good
-    text = "".join(f'[[call]]\nsoon = true\ncallback = "sleep"\nargs = [{v}]\n'
-                   for v in ("0.01", '"y"', "-5", "0.02"))
+    text = "".join(
+        f'[[call]]\nsoon = true\ncallback = "sleep"\nargs = [{v}]\n'
+        for v in ("0.01", '"y"', "-5", "0.02")
+    )
     with pytest.raises(ScheduleError) as info:
         load_text(text, "s.toml")
-    assert [(p.line, "not 'y'" in p.message or "not -5" in p.message)
-            for p in info.value.problems] == [(8, True), (12, True)]
+    assert [
+        (p.line, "not 'y'" in p.message or "not -5" in p.message) for p in info.value.problems
+    ] == [(8, True), (12, True)]
 
 
 def test_problems_are_located_alike_entry_by_entry_and_from_the_whole_file(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A few problem entries are located from re-parses of their own lines; many, from one
     metadata parse of the file: the same lines and columns either way."""
     from timerctl.load import toml
@@ -1025,7 +1036,7 @@ def test_problems_are_located_alike_entry_by_entry_and_from_the_whole_file(
         if i % 17 == 8:
             body[0] = 'name = "e0"'
         entries.append("[[call]]  # entry\n" + "\n".join(body) + "\n\n[call.x]\n" * (i == 40))
-    text = "# a comment\n[run]\nloop = \"asyncio\"\n\n" + "\n".join(entries)
+    text = '# a comment\n[run]\nloop = "asyncio"\n\n' + "\n".join(entries)
     one_by_one = problems(text)
     monkeypatch.setattr(toml, "_ONE_BY_ONE", 0)
     assert problems(text) == one_by_one

@@ -51,26 +51,37 @@ def test_plan_order_equals_virtual_run_order(entries: list[dict]) -> None:
     plan = make_plan(schedule, NOW, limit=1000)
     # equal due times included: timerctl runs them in the order they were scheduled
     records: list[CallRecord] = []
-    engine.run(schedule, lambda e: records.append(e) if isinstance(e, CallRecord) else None,
-               virtual=True)
+    engine.run(
+        schedule, lambda e: records.append(e) if isinstance(e, CallRecord) else None, virtual=True
+    )
     assert [(r.entry, r.n) for r in records] == [(s.call.name, s.n) for s in plan.steps]
     assert [round(r.t, 9) for r in records] == [round(s.due, 9) for s in plan.steps]
 
 
 def test_plan_expands_repeats_up_to_the_limit_and_counts_the_rest() -> None:
-    text = '[[call]]\nname = "hb"\nsoon = true\nevery = 1\ncallback = "echo"\n' \
-           '[[call]]\nname = "ten"\nlater = 0.5\nevery = 1\ncount = 10\ncallback = "echo"\n'
+    text = (
+        '[[call]]\nname = "hb"\nsoon = true\nevery = 1\ncallback = "echo"\n'
+        '[[call]]\nname = "ten"\nlater = 0.5\nevery = 1\ncount = 10\ncallback = "echo"\n'
+    )
     plan = make_plan(load_text(text, "s.toml"), NOW, limit=6)
     assert [(s.call.name, s.n) for s in plan.steps] == [
-        ("hb", 1), ("ten", 1), ("hb", 2), ("ten", 2), ("hb", 3), ("ten", 3)]
+        ("hb", 1),
+        ("ten", 1),
+        ("hb", 2),
+        ("ten", 2),
+        ("hb", 3),
+        ("ten", 3),
+    ]
     assert plan.more == {"hb": None, "ten": 7}
     assert any("until stopped" in n for n in plan.notes)
 
 
 def test_plan_notes_what_users_trip_over() -> None:
-    text = ('[[call]]\nlater = 1\ncallback = "echo"\n'
-            '[[call]]\nat = 1\ncallback = "echo"\n'
-            '[[call]]\nlater = 90000\ncallback = "echo"\n')
+    text = (
+        '[[call]]\nlater = 1\ncallback = "echo"\n'
+        '[[call]]\nat = 1\ncallback = "echo"\n'
+        '[[call]]\nlater = 90000\ncallback = "echo"\n'
+    )
     notes = " | ".join(make_plan(load_text(text, "s.toml"), NOW).notes)
     assert "later#1, at#1 are due at the same moment (T+1s): they run in the order" in notes
     assert "more than a day" in notes
@@ -87,9 +98,12 @@ def test_plan_cli_calls_nothing_and_formats(tmp_path) -> None:
         "    return 'touched'\n"
     )
     sched = tmp_path / "s.toml"
-    sched.write_text(f'[run]\nplugins = ["plan_marker_plugin"]\n'
-                     f'[[call]]\nsoon = true\ncallback = "touch_marker"\nargs = ["{marker}"]\n')
+    sched.write_text(
+        f'[run]\nplugins = ["plan_marker_plugin"]\n'
+        f'[[call]]\nsoon = true\ncallback = "touch_marker"\nargs = ["{marker}"]\n'
+    )
     import sys
+
     sys.path.insert(0, str(tmp_path))
     try:
         result = CliRunner().invoke(cli, ["plan", str(sched), "--format", "jsonl"])

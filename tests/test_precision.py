@@ -26,15 +26,20 @@ from timerctl.precision import (
 MODES = ["normal", "high"]
 LINUX = sys.platform.startswith("linux")
 DESCRIBE_KEYS = {
-    "precision", "selector", "wait", "wait_resolution", "timer_slack_ns", "spin", "spin_lead",
-    "spin_lead_ratio", "fallback",
+    "precision",
+    "selector",
+    "wait",
+    "wait_resolution",
+    "timer_slack_ns",
+    "spin",
+    "spin_lead",
+    "spin_lead_ratio",
+    "fallback",
 }
 
 
 def run_on(mode: str, main: Callable[[], Coroutine[Any, Any, Any]], **kw: Any) -> Any:
-    factory = precise_loop_factory(mode) if not kw else (
-        lambda: PrecisionEventLoop(mode, **kw)
-    )
+    factory = precise_loop_factory(mode) if not kw else (lambda: PrecisionEventLoop(mode, **kw))
     with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(main())
 
@@ -142,7 +147,11 @@ def test_signal_handler_wakes_a_waiting_loop(mode: str) -> None:
 def test_subprocess_exec_works(mode: str) -> None:
     async def main() -> tuple[int | None, bytes]:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-I", "-S", "-c", "print('hi from child')",
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            "print('hi from child')",
             stdout=asyncio.subprocess.PIPE,
         )
         out, _ = await asyncio.wait_for(proc.communicate(), 10)
@@ -319,6 +328,7 @@ def test_select_only_selector_refuses_a_descriptor_it_cannot_watch(
 
 
 def test_select_only_selector_runs_timers() -> None:
-    fired = run_on("normal", lambda: _fire_all([("at", 0.002, "a"), ("soon", 0, "s")]),
-                   selector_kind="select")
+    fired = run_on(
+        "normal", lambda: _fire_all([("at", 0.002, "a"), ("soon", 0, "s")]), selector_kind="select"
+    )
     assert [label for label, _, _ in fired] == ["s", "a"]

@@ -23,8 +23,13 @@ from timerctl.cli import cli
 
 EXAMPLES = (Path(__file__).resolve().parent.parent / "examples.toml").read_bytes()
 
-FAST = settings(derandomize=True, database=None, deadline=None, max_examples=300,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=300,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 RUNS = settings(FAST, max_examples=150)
 
 
@@ -35,8 +40,9 @@ def invoke(args: list[str], data: bytes | str) -> Result:
 def assert_check_answers(result: Result) -> None:
     """0 or 2 through sys.exit, a clean stderr: no traceback, no internal error."""
     assert result.exit_code in (0, 2), (result.exit_code, result.output, result.exception)
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        repr(result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     assert "Traceback" not in result.output
     assert "internal error" not in result.output
     event(f"exit {result.exit_code}")
@@ -48,6 +54,7 @@ def assert_check_answers(result: Result) -> None:
 
 # -- check never crashes ---------------------------------------------------------------------------
 
+
 @FAST
 @given(st.binary(max_size=2048))
 def test_check_answers_any_bytes(data: bytes) -> None:
@@ -55,12 +62,65 @@ def test_check_answers_any_bytes(data: bytes) -> None:
 
 
 TOKENS = [
-    "[[call]]", "[run]", "[call]", "[[run]]", "\n", "\n", "\n", " ", "=", "[", "]", "{", "}",
-    ",", '"', "'", '"""', "#", ".", "soon", "later", "at", "every", "count", "until", "mode",
-    "jitter", "name", "callback", "args", "kwargs", "loop", "plugins", "true", "false", "0",
-    "-1", "0.1", "1e309", "nan", "inf", "-inf", "99999999999999999999", "0x10", "1_000",
-    '"echo"', '"exec"', '"fixed-delay"', '"uvloop"', '"tick"', "1979-05-27T07:32:00Z",
-    "2999-01-01T00:00:00", "12:30:00", "\ufeff", "\x00", "\r\n", "\t", "\\u0000", "é",
+    "[[call]]",
+    "[run]",
+    "[call]",
+    "[[run]]",
+    "\n",
+    "\n",
+    "\n",
+    " ",
+    "=",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    '"',
+    "'",
+    '"""',
+    "#",
+    ".",
+    "soon",
+    "later",
+    "at",
+    "every",
+    "count",
+    "until",
+    "mode",
+    "jitter",
+    "name",
+    "callback",
+    "args",
+    "kwargs",
+    "loop",
+    "plugins",
+    "true",
+    "false",
+    "0",
+    "-1",
+    "0.1",
+    "1e309",
+    "nan",
+    "inf",
+    "-inf",
+    "99999999999999999999",
+    "0x10",
+    "1_000",
+    '"echo"',
+    '"exec"',
+    '"fixed-delay"',
+    '"uvloop"',
+    '"tick"',
+    "1979-05-27T07:32:00Z",
+    "2999-01-01T00:00:00",
+    "12:30:00",
+    "\ufeff",
+    "\x00",
+    "\r\n",
+    "\t",
+    "\\u0000",
+    "é",
 ]
 
 
@@ -70,15 +130,56 @@ def test_check_answers_token_soup(text: str) -> None:
     assert_check_answers(invoke(["check", "-"], text.encode("utf-8", "surrogatepass")))
 
 
-VALUES = [b"nan", b"inf", b"-1", b"0", b"true", b"1e400", b"99999999999999999999999", b'"x"',
-          b"[", b"{", b"[]", b"{}", b"1979-05-27T07:32:00Z", b"2000-01-01", b"12:30:00",
-          b"[[[[[[[[[[", b'"os:system"', b'"echo"', b'"tick"', b"-0.0", b"0.000000001"]
-LINES = [b"[[call]]", b"[run]", b"soon = true", b"later = 0.1", b"at = 0.1", b"every = 0",
-         b"every = 0.1", b"count = -1", b"count = 0", b"until = -5", b"jitter = 1e308",
-         b'mode = "sideways"', b'callback = "os:system"', b'name = "tick"', b'name = ""',
-         b'loop = "uvloop"', b'plugins = ["no_such_plugin_from_hypothesis"]', b"args = [1, [2]]",
-         b"kwargs = { timeout = true }", b'callback = "cancel"', b'args = ["no-such-entry"]',
-         b"at = 1999-01-01T00:00:00Z", b"bogus = 1", b"\xff\xfe", b"\xef\xbb\xbf"]
+VALUES = [
+    b"nan",
+    b"inf",
+    b"-1",
+    b"0",
+    b"true",
+    b"1e400",
+    b"99999999999999999999999",
+    b'"x"',
+    b"[",
+    b"{",
+    b"[]",
+    b"{}",
+    b"1979-05-27T07:32:00Z",
+    b"2000-01-01",
+    b"12:30:00",
+    b"[[[[[[[[[[",
+    b'"os:system"',
+    b'"echo"',
+    b'"tick"',
+    b"-0.0",
+    b"0.000000001",
+]
+LINES = [
+    b"[[call]]",
+    b"[run]",
+    b"soon = true",
+    b"later = 0.1",
+    b"at = 0.1",
+    b"every = 0",
+    b"every = 0.1",
+    b"count = -1",
+    b"count = 0",
+    b"until = -5",
+    b"jitter = 1e308",
+    b'mode = "sideways"',
+    b'callback = "os:system"',
+    b'name = "tick"',
+    b'name = ""',
+    b'loop = "uvloop"',
+    b'plugins = ["no_such_plugin_from_hypothesis"]',
+    b"args = [1, [2]]",
+    b"kwargs = { timeout = true }",
+    b'callback = "cancel"',
+    b'args = ["no-such-entry"]',
+    b"at = 1999-01-01T00:00:00Z",
+    b"bogus = 1",
+    b"\xff\xfe",
+    b"\xef\xbb\xbf",
+]
 
 
 @st.composite
@@ -87,14 +188,27 @@ def mutated_examples(draw: st.DrawFn) -> bytes:
     data = EXAMPLES
     for _ in range(draw(st.integers(1, 4))):
         lines = data.split(b"\n")
-        op = draw(st.sampled_from(["flip", "delete", "insert", "drop-line", "dup-line",
-                                   "swap-lines", "value", "add-line", "truncate"]))
+        op = draw(
+            st.sampled_from(
+                [
+                    "flip",
+                    "delete",
+                    "insert",
+                    "drop-line",
+                    "dup-line",
+                    "swap-lines",
+                    "value",
+                    "add-line",
+                    "truncate",
+                ]
+            )
+        )
         if op == "flip" and data:
             i = draw(st.integers(0, len(data) - 1))
-            data = data[:i] + bytes([draw(st.integers(0, 255))]) + data[i + 1:]
+            data = data[:i] + bytes([draw(st.integers(0, 255))]) + data[i + 1 :]
         elif op == "delete" and data:
             i = draw(st.integers(0, len(data) - 1))
-            data = data[:i] + data[i + draw(st.integers(1, 40)):]
+            data = data[:i] + data[i + draw(st.integers(1, 40)) :]
         elif op == "insert":
             i = draw(st.integers(0, len(data)))
             data = data[:i] + draw(st.binary(min_size=1, max_size=8)) + data[i:]
@@ -119,7 +233,7 @@ def mutated_examples(draw: st.DrawFn) -> bytes:
             lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(LINES)))
             data = b"\n".join(lines)
         elif op == "truncate":
-            data = data[:draw(st.integers(0, len(data)))]
+            data = data[: draw(st.integers(0, len(data)))]
     return data
 
 
@@ -136,6 +250,7 @@ def test_check_answers_mutated_examples(data: bytes) -> None:
 
 
 # -- every run writes a complete, parseable stream -------------------------------------------------
+
 
 def toml_string(text: str) -> str:
     """A TOML basic string: JSON's escapes are TOML's, but DEL must be escaped too."""
@@ -201,8 +316,9 @@ def schedules(draw: st.DrawFn, *, control: bool = True) -> tuple[str, list[dict[
         if draw(st.booleans()):
             lines.append(f"every = {draw(st.floats(0.001, 0.3).map(lambda x: round(x, 3)))}")
             count = draw(st.integers(1, 25))
-            bound = draw(st.sampled_from(["count", "until", "both"]) if control
-                         else st.just("count"))
+            bound = draw(
+                st.sampled_from(["count", "until", "both"]) if control else st.just("count")
+            )
             if bound in ("count", "both"):
                 lines.append(f"count = {count}")
             else:
@@ -219,8 +335,9 @@ def schedules(draw: st.DrawFn, *, control: bool = True) -> tuple[str, list[dict[
 
 
 def run_jsonl(text: str, *extra: str) -> tuple[Result, list[dict[str, Any]]]:
-    result = invoke(["run", "-", "--clock", "virtual", "--format", "jsonl", "--seed", "7",
-                     *extra], text)
+    result = invoke(
+        ["run", "-", "--clock", "virtual", "--format", "jsonl", "--seed", "7", *extra], text
+    )
     records = [json.loads(line) for line in result.stdout.splitlines()]
     return result, records
 
@@ -239,18 +356,21 @@ def assert_stream(result: Result, records: list[dict[str, Any]]) -> dict[str, An
     assert end["exit_code"] == result.exit_code
     assert end["failed"] == sum(1 for r in calls if "error" in r and not r.get("cancelled"))
     cancels = [r for r in records if r["event"] == "cancel"]
-    assert end["cancelled"] == (sum(c["count"] for c in cancels)
-                                + sum(1 for r in calls if r.get("cancelled")))
+    assert end["cancelled"] == (
+        sum(c["count"] for c in cancels) + sum(1 for r in calls if r.get("cancelled"))
+    )
     for name in {r["entry"] for r in calls}:  # each entry's firings numbered 1, 2, 3, ...
         assert sorted(r["n"] for r in calls if r["entry"] == name) == list(
-            range(1, sum(1 for r in calls if r["entry"] == name) + 1))
+            range(1, sum(1 for r in calls if r["entry"] == name) + 1)
+        )
     return end
 
 
 @RUNS
 @given(schedules(), st.booleans())
-def test_every_run_writes_a_complete_jsonl_stream(generated: tuple[str, list[dict[str, Any]]],
-                                                  fail_fast: bool) -> None:
+def test_every_run_writes_a_complete_jsonl_stream(
+    generated: tuple[str, list[dict[str, Any]]], fail_fast: bool
+) -> None:
     text, entries = generated
     result, records = run_jsonl(text, *(["--fail-fast"] if fail_fast else []))
     assert_stream(result, records)

@@ -56,8 +56,10 @@ class Lateness:
         """Nearest-rank percentiles (exact while the run is short)."""
         if self._exact is not None:
             ordered = sorted(self._exact)
-            return [ordered[max(1, math.ceil(q / 100 * self.count)) - 1] if ordered else None
-                    for q in qs]
+            return [
+                ordered[max(1, math.ceil(q / 100 * self.count)) - 1] if ordered else None
+                for q in qs
+            ]
         return [self.percentile(q) for q in qs]
 
     def percentile(self, q: float) -> float | None:
