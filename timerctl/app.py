@@ -174,18 +174,21 @@ def export(renderer: Any, svg: str | None, html: str | None) -> int:
     return ExitCode.OK
 
 
-def _note_failures(event: Event) -> None:
+def _failure_notes() -> Callable[[Event], None]:
     """One stderr line per failed call: a run whose stdout goes to a pipe or a file is still
     seen to fail by the person who started it. One line, never the output or a traceback."""
-    from .events import CallRecord
+    from .events import CallRecord  # once a run, not once a call: a sink sees every event
 
-    if isinstance(event, CallRecord) and event.failed and event.error is not None:
-        message = event.error.message.splitlines()[0] if event.error.message else ""
-        click.echo(
-            f"timerctl: {event.entry} call {event.n} failed: {event.error.type}"
-            f"{': ' + message if message else ''}",
-            err=True,
-        )
+    def note(event: Event) -> None:
+        if type(event) is CallRecord and event.failed and event.error is not None:
+            message = event.error.message.splitlines()[0] if event.error.message else ""
+            click.echo(
+                f"timerctl: {event.entry} call {event.n} failed: {event.error.type}"
+                f"{': ' + message if message else ''}",
+                err=True,
+            )
+
+    return note
 
 
 def _render_options(request: RenderRequest, **extra: Any) -> RenderOptions:
@@ -250,7 +253,7 @@ def _outputs(request: RunRequest, stdout: IO[str], real_stdout: IO[str]) -> Outp
         )
     outputs.sinks.append(shown)
     if not is_terminal(real_stdout):
-        outputs.sinks.append(_note_failures)  # a pipe into jq or a file must not hide a failure
+        outputs.sinks.append(_failure_notes())  # a pipe into jq or a file must not hide a failure
     if request.svg or request.html:
         # Its own renderer, never live: an export shows the records and the summary, not the
         # frames of a footer, and is as wide as its lines need.

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .errors import ExitCode, OutputClosed, OutputError
+from .events import End  # the sink tells the end from every other event, on every call
 
 if TYPE_CHECKING:
     from .engine import Engine
-    from .events import End, Event
+    from .events import Event
     from .render.writer import Passthrough, Writer
     from .runner import RunOptions
     from .schedule import Schedule
@@ -71,8 +72,6 @@ class Fanout:
         return gone
 
     def sink(self, event: Event) -> None:
-        from .events import End
-
         gone = None
         if self.only is not None and type(event) is not End:  # the hot path: one renderer
             self.only(event)  # (a closed stdout raises OutputClosed: the engine ends the run)
