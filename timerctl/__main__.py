@@ -26,8 +26,20 @@ def _drop_cwd() -> None:
 FIRST_HANDLED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
 
 
+#: the signals ``_first`` raised for: raised inside an import's weakref callback, the exception
+#: is swallowed ("Exception ignored in ..."), so the signal is noted here and acted on below
+_came: list[int] = []
+
+
 def _first(signum: int, _frame: object) -> None:
+    _came.append(signum)
     raise KeyboardInterrupt(signum)  # signals.code_of reads the number
+
+
+def _quiet_unraisable(unraisable: object, _previous: object = sys.unraisablehook) -> None:
+    if _came and isinstance(getattr(unraisable, "exc_value", None), KeyboardInterrupt):
+        return  # ours, swallowed where it was raised: noted in _came, no traceback
+    _previous(unraisable)  # type: ignore[operator]
 
 
 def main() -> None:
@@ -40,6 +52,7 @@ def main() -> None:
     try:
         import signal  # here, not above: ``python -m`` has taken the current folder off sys.path
 
+        sys.unraisablehook = _quiet_unraisable
         for name in FIRST_HANDLED:
             sig = getattr(signal, name, None)
             if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
@@ -47,6 +60,8 @@ def main() -> None:
         from timerctl.signals import install_early
 
         install_early()
+        if _came:  # came while timerctl.signals was imported, and was swallowed there
+            raise KeyboardInterrupt(_came[-1])
         from timerctl.cli import main as cli_main
 
         cli_main()
