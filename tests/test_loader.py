@@ -830,9 +830,9 @@ def test_tables_nested_by_dotted_keys_are_bounded_too() -> None:
 
 def test_without_toml_rs_tomllib_reads_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fallback where the wheel is missing: the same values; problems still reported."""
-    from timerctl.load import toml
+    from timerctl.load import parser
 
-    monkeypatch.setattr(toml, "_toml_rs", None)
+    monkeypatch.setattr(parser, "toml_rs", None)
     s = parse("[[call]]\nlater = 1\n" + ECHO + "[[call]]\nsoon = true\n" + ECHO)
     assert [(c.name, c.line) for c in s.calls] == [("later#1", 1), ("soon#1", 4)]
     assert problems("[[call]]\nlater = -1\n" + ECHO)[0][2] == "'later' must be >= 0, not -1"
@@ -1022,7 +1022,7 @@ def test_problems_are_located_alike_entry_by_entry_and_from_the_whole_file(
 ) -> None:
     """A few problem entries are located from re-parses of their own lines; many, from one
     metadata parse of the file: the same lines and columns either way."""
-    from timerctl.load import toml
+    from timerctl.load import locate
 
     entries = []
     for i in range(60):
@@ -1038,7 +1038,7 @@ def test_problems_are_located_alike_entry_by_entry_and_from_the_whole_file(
         entries.append("[[call]]  # entry\n" + "\n".join(body) + "\n\n[call.x]\n" * (i == 40))
     text = '# a comment\n[run]\nloop = "asyncio"\n\n' + "\n".join(entries)
     one_by_one = problems(text)
-    monkeypatch.setattr(toml, "_ONE_BY_ONE", 0)
+    monkeypatch.setattr(locate, "_ONE_BY_ONE", 0)
     assert problems(text) == one_by_one
     assert len(one_by_one) > 10
     header = text.count("\n", 0, text.index("[call.x]")) + 1

@@ -20,6 +20,7 @@ from ..registry import Registry, suggest
 from ..schedule import Call, Repeat, RunConfig, Schedule
 from . import messages as msg
 from .localtime import Gap, next_time, resolve_datetime
+from .locate import Locator, Path
 from .rules import (
     CALENDARS,
     CALL_EXTRAS,
@@ -37,7 +38,6 @@ from .rules import (
     TOP_KEYS,
     Bad,
 )
-from .toml import Locator, Path
 
 CALL_KEYSET = frozenset(CALL_KEYS)
 TIMING_KEYSET = frozenset(TIMING_KEYS)

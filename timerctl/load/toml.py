@@ -1,9 +1,7 @@
-"""TOML text -> a document, and where any part of it was written.
+"""TOML text -> a document, or the parser's failure, located and on one line.
 
-The parser is toml_rs (Rust's ``toml`` crate, pinned to TOML 1.0.0), with tomllib as the fallback
-where its wheel is missing. Values come from one fast parse; positions only when a problem needs
-one (``Locator``): toml_rs's metadata parse costs ~9x its plain parse, so a big file's entries are
-located one by one, each from a re-parse of just its own lines, checked against the whole parse.
+The parser is ``parser``'s (toml_rs pinned to TOML 1.0.0, or tomllib); a big text is parsed in
+pieces (``pieces``); positions of what the document holds are ``locate``'s.
 
 Before any parser sees the text, its bracket nesting is bounded by timerctl's own limit
 (``MAX_NESTING``): the same rule on every Python and parser (tomllib's recursion limit moved in
@@ -13,31 +11,18 @@ Before any parser sees the text, its bracket nesting is bounded by timerctl's ow
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from itertools import accumulate, repeat
-from operator import add
-from typing import Any, Final
+from typing import Any
 
 from ..errors import Problem, ScheduleError
-from . import messages
+from . import messages, parser, pieces
+from .locate import Locator, Path
+from .parser import PARSER, TOML_VERSION
 from .source import position
 
-_toml_rs: Any
-try:
-    import toml_rs as _toml_rs
-except ImportError:  # pragma: no cover - the wheel is a dependency; tomllib is the fallback
-    _toml_rs = None
-
-#: the TOML version a schedule is read as: toml_rs defaults to 1.1, whose meaning differs
-TOML_VERSION: Final = "1.0.0"
+__all__ = ["MAX_NESTING", "PARSER", "TOML_VERSION", "Locator", "parse"]
 
 #: how deeply arrays and inline tables may nest, as written (counting every [ and { open)
 MAX_NESTING = 100
-
-PARSER = "toml_rs" if _toml_rs is not None else "tomllib"
-
-Path = tuple[str | int, ...]  # keys and array indexes from the document's root
-Where = tuple[int, int | None]
 
 
 def _fail(path: str, line: int, col: int | None, message: str) -> ScheduleError:
@@ -113,20 +98,12 @@ def check_nesting(text: str, path: str, data: bytes | None = None) -> None:
 # -- parsing ----------------------------------------------------------------------------------
 
 
-def _loads(text: str) -> dict[str, Any]:
-    if _toml_rs is not None:
-        return _toml_rs.loads(text, toml_version=TOML_VERSION)  # type: ignore[no-any-return]
-    import tomllib
-
-    return tomllib.loads(text)
-
-
 _TOMLLIB_POS = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$", re.DOTALL)
 
 
 def _decode_error(exc: Exception, text: str, path: str) -> ScheduleError:
     """The parser's complaint, located and on one line."""
-    if _toml_rs is not None and isinstance(exc, _toml_rs.TOMLDecodeError):
+    if parser.toml_rs is not None and isinstance(exc, parser.toml_rs.TOMLDecodeError):
         # "TOML parse error at line L, column C", the line drawn with a caret, then the reason
         lines = exc.msg.splitlines()
         caret = max((i for i, s in enumerate(lines) if s.lstrip(" |").startswith("^")), default=0)
@@ -143,15 +120,10 @@ def _decode_error(exc: Exception, text: str, path: str) -> ScheduleError:
 def parse(text: str, path: str, data: bytes | None = None) -> dict[str, Any]:
     """The document, or ScheduleError with the parser's located failure (``data``: the text
     as UTF-8, when the caller has it)."""
-    import tomllib
-
     check_nesting(text, path, data)
-    errors: tuple[type[Exception], ...] = (tomllib.TOMLDecodeError,)
-    if _toml_rs is not None:
-        errors += (_toml_rs.TOMLDecodeError,)
     try:
-        doc = _loads(text)
-    except errors as exc:
+        doc = pieces.loads(text)
+    except parser.decode_errors() as exc:
         raise _decode_error(exc, text, path) from None
     except RecursionError:  # pragma: no cover - the nesting bound comes first
         raise _fail(path, 1, None, messages.NESTING) from None
@@ -197,186 +169,3 @@ def _big_integer(doc: dict[str, Any]) -> Path | None:
         elif kind is list:
             stack.extend((v, (*where, i)) for i, v in reversed(list(enumerate(value))))
     return None
-
-
-# -- locating ---------------------------------------------------------------------------------
-
-#: a line that may open a [[call]] table (a real one always matches; one inside a multi-line
-#: string may too: then the count is off, and the metadata parse decides)
-_CALL_HEADER = re.compile(r"""^[ \t]*\[\[[ \t]*(?:call|"call"|'call')[ \t]*\]\]""", re.M)
-
-#: more entries with problems than this are located from one metadata parse of the whole file
-_ONE_BY_ONE = 200
-
-
-def _first(value: Any) -> int:
-    return int(value[0] if isinstance(value, tuple) else value)
-
-
-class Locator:
-    """Where a path of the document (``("call", 3, "later")``) was written.
-
-    A key is located at its name; an array element or a ``[[call]]`` entry at its value (a
-    ``[[call]]`` header by its line alone, an inline ``{...}`` entry with its column).
-    """
-
-    def __init__(self, text: str, n_calls: int) -> None:
-        self.text = text
-        self.n_calls = n_calls
-        self._meta: Any = None
-        self._starts: list[int] | None = None
-        self._segments: dict[int, Any] = {}
-        self.wanted: set[int] = set()  # entries that have problems: located one by one if few
-        self.entries: list[Any] = []  # the parsed entries (to check a segment against)
-
-    # the whole file's metadata: exact, and slow for a big file ---------------------------------
-    def meta(self) -> Any:
-        if self._meta is None and _toml_rs is not None:
-            self._meta = _toml_rs.load_with_metadata(self.text, toml_version=TOML_VERSION).meta
-        return self._meta
-
-    # [[call]] headers by a line scan, trusted only when it finds as many as the parser did -----
-    def header_starts(self) -> list[int] | None:
-        if self._starts is None:
-            starts = [m.start() for m in _CALL_HEADER.finditer(self.text)]
-            self._starts = starts if len(starts) == self.n_calls else []
-        return self._starts or None
-
-    def call_lines(self) -> list[int]:
-        """The line of every entry, in order (``Call.line``), as cheaply as they can be had.
-
-        Generated files write each header as ``[[call]]`` at the start of a line: splitting on
-        that, and counting newlines per piece, runs in C. Any other way of writing them makes
-        the count differ from the parser's, and the slower ways decide.
-        """
-        pieces = ("\n" + self.text).split("\n[[call]]")
-        if len(pieces) == self.n_calls + 1:
-            newlines = accumulate(map(str.count, pieces[:-1], repeat("\n")))
-            return list(map(add, newlines, range(1, self.n_calls + 1)))
-        starts = self.header_starts()
-        if starts is not None:
-            counts = map(self.text.count, repeat("\n"), [0, *starts[:-1]], starts)
-            return list(map(add, accumulate(counts), repeat(1)))
-        return [self.where(("call", i))[0] for i in range(self.n_calls)]
-
-    def _segment(self, i: int) -> tuple[Any, int] | None:
-        """Entry i's own metadata from a parse of its lines alone, and their first line; None
-        when the lines do not parse to the very entry the whole parse gave."""
-        if _toml_rs is None or i in self._segments:
-            return self._segments.get(i)
-        starts = self.header_starts()
-        found = None
-        if starts is not None and len(self.wanted) <= _ONE_BY_ONE:
-            start = starts[i]
-            end = starts[i + 1] if i + 1 < len(starts) else len(self.text)
-            try:
-                doc = _toml_rs.load_with_metadata(self.text[start:end], toml_version=TOML_VERSION)
-            except (_toml_rs.TOMLDecodeError, ValueError):
-                doc = None
-            if doc is not None and doc.value.get("call") == [self.entries[i]]:
-                found = (doc.meta["nodes"]["call"]["value"][0], self.text.count("\n", 0, start))
-        self._segments[i] = found
-        return found
-
-    def _node(self, path: Path) -> tuple[Any, int]:
-        """The metadata node of path and a line shift; None when it has none."""
-        shift = 0
-        node: Any = None
-        rest = path
-        if len(path) >= 2 and path[0] == "call" and isinstance(path[1], int):
-            segment = self._segment(path[1])
-            if segment is not None:
-                node, shift = segment
-                rest = path[2:]
-        if node is None:
-            meta = self.meta()
-            if meta is None:
-                return None, 0
-            node = meta["nodes"]  # a table: its keys' nodes by name
-        for step in rest:
-            # a key's node and an array element's hold their value; a table is its keys
-            located = isinstance(node, dict) and ("key_line" in node or "value_line" in node)
-            inner = node.get("value") if located else node
-            if isinstance(step, int):
-                if not isinstance(inner, list) or step >= len(inner):
-                    return None, 0
-            elif not isinstance(inner, dict) or step not in inner:
-                return None, 0
-            node = inner[step]
-        return node, shift
-
-    def where(self, path: Path, *, value: bool = False) -> Where:
-        """Line and column of path: of its key, or of its value when asked (or it has no key);
-        a table (which has no position of its own) by its [header], else its first key."""
-        if not path:
-            return 1, None
-        node, shift = self._node(path)
-        found = _own_position(node, value=value)
-        if found is None and node is not None:
-            header = self._header(path)
-            if header is not None:
-                return header
-            found = _first_key(node)
-            if found is not None:  # a table of dotted keys: the line its first key is on
-                found = found[0], None
-        if found is None:
-            return self.where(path[:-1]) if len(path) > 1 else (1, None)
-        return found[0] + shift, found[1]
-
-    def _header(self, path: Path) -> Where | None:
-        """Where a table's ``[header]`` names it: a top-level table, or an entry's sub-table
-        (``[call.kwargs]``, searched among that entry's lines)."""
-        keys = [k for k in path if isinstance(k, str)]
-        start, end = 0, len(self.text)
-        if len(path) == 3 and isinstance(path[1], int):
-            starts = self.header_starts()
-            if starts is not None:
-                start = starts[path[1]]
-                end = starts[path[1] + 1] if path[1] + 1 < len(starts) else end
-            else:
-                line = self.where(path[:2])[0]
-                for _ in range(line - 1):
-                    start = self.text.index("\n", start) + 1
-        elif len(path) != 1:
-            return None
-        dot = r"[ \t]*\.[ \t]*"
-        names = dot.join(rf"""(?:{re.escape(k)}|"{re.escape(k)}"|'{re.escape(k)}')""" for k in keys)
-        pattern = re.compile(rf"^[ \t]*\[\[?[ \t]*({names})[ \t]*[\].]", re.M)
-        m = pattern.search(self.text, start, end)
-        if m is None:
-            return None
-        line, col = position(self.text, m.start(1))
-        if len(keys) > 1:  # the column of the last part: [call.kwarg] points at kwarg
-            col += m.group(1).rfind(keys[-1]) if keys[-1] in m.group(1) else 0
-        return line, col
-
-
-def _own_position(node: Any, *, value: bool) -> Where | None:
-    if not isinstance(node, dict):
-        return None
-    if "key_line" in node and not value:
-        return _first(node["key_line"]), _first(node["key_col"])
-    if "value_line" in node:
-        raw = node.get("value_raw", "")
-        col = None if isinstance(raw, str) and raw.startswith("[[") else _first(node["value_col"])
-        return _first(node["value_line"]), col
-    if "key_line" in node:
-        return _first(node["key_line"]), _first(node["key_col"])
-    return None
-
-
-def _first_key(node: Any) -> Where | None:
-    """Where the first key of a table node is (walked, not recursed)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if not isinstance(current, dict):
-            continue
-        found = _own_position(current, value=False)
-        if found is not None:
-            return found
-        stack.extend(reversed(list(current.values())))
-    return None
-
-
-Resolve = Callable[[Path], Where]
