@@ -59,7 +59,7 @@ def main() -> None:
     try:
         # rich first, while the loop's process is still loading the schedule
         from ..errors import OutputClosed, OutputError
-        from .rich import Painter
+        from .painter import Painter
 
         frames = _frames(0)
         first = next(frames, None)

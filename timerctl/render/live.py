@@ -19,7 +19,7 @@ writing went, and exits before this process does. A second Ctrl-C stops it at on
 if this process dies, the display reads end-of-file and leaves.
 
 If the display process cannot be started (or dies), the feeder thread draws in this process
-itself: the same drawing code (``rich.Painter``), with rich competing for the GIL as before.
+itself: the same drawing code (``painter.Painter``), with rich competing for the GIL as before.
 """
 
 from __future__ import annotations
@@ -265,7 +265,7 @@ class _InProcess:
     """The fallback: the feeder thread draws, in this process (rich holds the GIL meanwhile)."""
 
     def __init__(self, stream: IO[str], options: RenderOptions) -> None:
-        from .rich import Painter
+        from .painter import Painter
 
         self.painter = Painter(stream, options)
         self._switch = sys.getswitchinterval()

@@ -7,22 +7,18 @@ emoji codes, so a ``[red]`` in an argument is shown as typed.
 a record is written as plain text, about as fast as the plain format), on the virtual clock, in
 an export and in ``report``. On a terminal during a real run, drawing would make calls late (a
 rich print costs ~160 µs): there ``live.LiveRenderer`` hands the records a person can read to a
-``Painter`` in a display process of its own (``drawer.py``), which draws them above a live
-footer ten times a second (once while the loop is busy); past what a person can read, records
-are coalesced into one line that says how many were skipped (``--record`` keeps them all).
+``painter.Painter`` in a display process of its own (``drawer.py``), which draws them with a
+``RichRenderer`` above a live footer ten times a second (once while the loop is busy); past
+what a person can read, records are coalesced into one line that says how many were skipped
+(``--record`` keeps them all). The summary at the end is drawn by ``summary.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
-from types import SimpleNamespace
 from typing import IO, Any, cast
 
 from rich.console import Console, Group
-from rich.live import Live
-from rich.table import Table
 from rich.text import Text
 
 from ..errors import OutputClosed
@@ -39,99 +35,14 @@ from ..events import (
     iso,
 )
 from . import RenderOptions, is_terminal
-from .samples import END, ERR, EVENT, LATE_EDGES, REC, SKIP, STATUS, TIMELINE_ROWS, Samples
-from .text import TolerantStream, header_lines, ms, oneline, result_text
+from .samples import Samples
+from .summary import late_style
+from .summary import summary as run_summary
+from .text import TolerantStream, header_lines, oneline, result_text
 from .writer import output_error, write_all
 
-MAX_TIMELINE_ROWS = TIMELINE_ROWS
 RESULT_ROOM = 36  # columns a record keeps for its result on a narrow terminal
 FOOTER_ROOM = 4  # columns the live footer leaves free at its end (for the echoed ^C)
-
-BUCKETS = tuple(
-    zip(LATE_EDGES, ("< 10µs", "< 100µs", "< 1ms", "< 10ms", "< 100ms", ">= 100ms"), strict=True)
-)
-
-
-def late_style(seconds: float) -> str:
-    if seconds < 0:
-        return "bold magenta"  # early: a loop that rounds its clock (uvloop) fires before due
-    if seconds < 0.001:
-        return "green"
-    if seconds < 0.010:
-        return "yellow"
-    return "bold red"
-
-
-def histogram(samples: Samples, width: int = 30) -> list[tuple[str, int, str]]:
-    """Lateness in decade buckets (<10µs, <100µs, ...): label, count, bar."""
-    counts, early = samples.histogram, samples.early
-    rows = [("early", early)] if early else []
-    rows += [(label, c) for (_, label), c in zip(BUCKETS, counts, strict=True)]
-    top = max(c for _, c in rows) or 1
-    return [(label, c, "█" * (max(1, round(c / top * width)) if c else 0)) for label, c in rows]
-
-
-def timeline(samples: Samples, duration: float, width: int) -> Text:
-    """One row per entry across the run: where calls ran, coloured by how late they were.
-
-    A top row shows the worst lateness in each column as a bar, so bunching after a blocking
-    callback, or drift, stands out.
-    """
-    width = max(10, width)
-    span = max(duration, samples.t_max, 1e-9)
-    names = list(samples.names)
-    label_w = min(16, max(len(n) for n in names)) if names else 4
-    worst = [0.0] * width
-    rows: dict[int, list[float | None]] = {
-        i: [None] * width for i in range(min(len(names), MAX_TIMELINE_ROWS))
-    }
-    failed_cells: set[tuple[int, int]] = set()
-    for t, late, idx, failed in samples.points():
-        col = min(width - 1, int(t / span * width))
-        worst[col] = max(worst[col], late)
-        if idx < 0 or idx >= MAX_TIMELINE_ROWS:
-            continue
-        cell = rows[idx][col]
-        rows[idx][col] = late if cell is None else max(cell, late)
-        if failed:
-            failed_cells.add((idx, col))
-    out = Text()
-    peak = max(worst)
-    top = peak or 1.0
-    bars = " ▁▂▃▄▅▆▇█"
-    out.append(f"{'late':>{label_w}} ", style="bold")
-    for w in worst:
-        level = 0 if w <= 0 else max(1, round(w / top * 8))
-        out.append(bars[level], style=late_style(w))
-    out.append(f"  max {ms(peak)}\n")
-    for idx, name in enumerate(names[:MAX_TIMELINE_ROWS]):
-        out.append(f"{oneline(name)[:label_w]:>{label_w}} ", style="bold magenta")
-        for col, cell_late in enumerate(rows[idx]):
-            if cell_late is None:
-                out.append("·", style="dim")
-            elif (idx, col) in failed_cells:
-                out.append("✖", style="bold red")
-            else:
-                out.append("●" if cell_late < 0.001 else "▲", style=late_style(cell_late))
-        out.append("\n")
-    if len(names) > MAX_TIMELINE_ROWS:
-        out.append(
-            f"{'':>{label_w}} … {len(names) - MAX_TIMELINE_ROWS} more entries\n", style="dim"
-        )
-    out.append(
-        f"{'':>{label_w}} 0s{'':>{max(0, width - 2 - len(f'{span:.3f}s'))}}{span:.3f}s\n",
-        style="dim",
-    )
-    out.append(f"{'':>{label_w}} ", style="dim")
-    for glyph, style, meaning in (
-        ("●", "green", "on time (< 1 ms)"),
-        ("▲", "yellow", "late"),
-        ("✖", "bold red", "failed"),
-        ("·", "dim", "no call"),
-    ):
-        out.append(glyph, style=style)
-        out.append(f" {meaning}  ", style="dim")
-    return out
 
 
 class _Console(Console):
@@ -192,12 +103,13 @@ class RichRenderer:
             if self.show_records:
                 self._draw_record(event)
         elif isinstance(event, End):
-            self._draw_end(event)
+            self.draw_end(event)
         else:
-            self._draw(event)
+            self.draw(event)
 
     # -- drawing
-    def _print(self, *renderables: object) -> None:
+    def print(self, *renderables: object) -> None:
+        """Print on the console (above the live footer, if any); a closed reader: OutputClosed."""
         try:
             self.console.print(*renderables)  # a Live draws its footer below what is printed
         except BrokenPipeError:
@@ -216,7 +128,7 @@ class RichRenderer:
     def _draw_record(self, r: CallRecord) -> None:
         parts = self._record_parts(r)
         if not self.plain_records:
-            self._print(self.text(parts))
+            self.print(self.text(parts))
             return
         try:  # the hot path of a run into a file: no Text, no console
             self._out.write("".join([p for p, _ in parts]) + "\n")
@@ -224,34 +136,40 @@ class RichRenderer:
         except BrokenPipeError:
             raise OutputClosed("stdout closed") from None
 
-    def _draw(self, event: Event) -> None:
+    def begin(self, start: Start) -> None:
+        """Lay the records out for this run (its clock, the terminal's width)."""
+        self.start = start
+        self.simulated = start.clock == "virtual"
+        self.layout()
+
+    def draw(self, event: Event) -> None:
+        """Draw an event other than a record or the end."""
         if isinstance(event, Start):
-            self.start = event
-            self.simulated = event.clock == "virtual"
-            self._layout()
+            self.begin(event)
             if self.show_records:
                 for line in header_lines(event):
-                    self._print(self._fitted(Text(line, style="bold")))
-                self._print(self.columns())
+                    self.print(self.fitted(Text(line, style="bold")))
+                self.print(self.columns())
         elif isinstance(event, Cancelled) and self.show_records:
-            self._print(self._fitted(Text(f"✂ {event.describe()}", style="yellow")))
+            self.print(self.fitted(Text(f"✂ {event.describe()}", style="yellow")))
         elif isinstance(event, ClockStep | Backlog):
-            self._print(Text(f"⚠ {event.describe()}", style="bold yellow"))
+            self.print(Text(f"⚠ {event.describe()}", style="bold yellow"))
         elif isinstance(event, Decision) and self.show_records:
-            self._print(self._fitted(Text(f"⏭ {event.describe()}", style="yellow")))
+            self.print(self.fitted(Text(f"⏭ {event.describe()}", style="yellow")))
         elif isinstance(event, Output) and self.show_records:
-            self._print(Text(event.describe(), style="dim"))
+            self.print(Text(event.describe(), style="dim"))
 
-    def _draw_end(self, event: End) -> None:
+    def draw_end(self, event: End) -> None:
+        """The summary and a demo's lesson."""
         if self.options.summary:
-            self._print(self.summary(event))
+            self.print(self.summary(event))
         if self.options.lesson:
             try:  # prose: wrapped at word boundaries, unlike a record
                 self.console.print(Text(self.options.lesson, style="italic"), soft_wrap=False)
             except BrokenPipeError:
                 raise OutputClosed("stdout closed") from None
 
-    def _layout(self) -> None:
+    def layout(self) -> None:
         o = self.options
         width = self.console.width
         # The result matters most (a demo is its results): it keeps RESULT_ROOM columns; then
@@ -264,7 +182,8 @@ class RichRenderer:
         if self.fit and not self.show_wall:
             self.call_w = max(12, min(o.call_width, o.call_width + width - fixed))
 
-    def _fitted(self, text: Text) -> Text:
+    def fitted(self, text: Text) -> Text:
+        """On a terminal, one line that fits (cut with an ellipsis)."""
         if self.fit:
             text.truncate(self.console.width, overflow="ellipsis")
         return text
@@ -276,7 +195,7 @@ class RichRenderer:
         if self.show_wall:
             head += f"{wall:<33} " if self.full_wall else f"{wall[:4]:<16} "
         head += f"{'late':>11} {'entry':<{o.name_width}} {'call':<{self.call_w}} result"
-        return self._fitted(Text(head, style="dim"))
+        return self.fitted(Text(head, style="dim"))
 
     def record(self, r: CallRecord) -> Text:
         return self.text(self._record_parts(r))
@@ -314,7 +233,7 @@ class RichRenderer:
         text = Text()
         for part, style in parts:
             text.append(part, style=style)
-        return self._fitted(text)
+        return self.fitted(text)
 
     def footer(self) -> Text:
         text = Text()
@@ -343,59 +262,7 @@ class RichRenderer:
 
     # -- the summary
     def summary(self, ev: End) -> Group:
-        table = Table(title=f"run {ev.reason}", show_header=False, title_justify="left")
-        table.add_column(style="bold")
-        table.add_column()
-        table.add_row("calls", str(ev.calls))
-        table.add_row("failed", Text(str(ev.failed), style="bold red" if ev.failed else "green"))
-        table.add_row("cancelled", str(ev.cancelled))
-        table.add_row("duration", f"{ev.duration:.3f}s")
-        table.add_row(
-            "late p50 / p90 / p99", f"{ms(ev.late_p50)} / {ms(ev.late_p90)} / {ms(ev.late_p99)}"
-        )
-        table.add_row("late max", ms(ev.late_max))
-        table.add_row("early", Text(str(ev.early), style="bold magenta" if ev.early else ""))
-        if ev.clock_steps:
-            table.add_row(
-                "clock steps",
-                Text(f"{ev.clock_steps} (wall clock jumped; see above)", style="bold yellow"),
-            )
-        if ev.dropped:
-            table.add_row(
-                "dropped",
-                Text(
-                    f"{ev.dropped} records (stdout's reader was too slow; --record keeps all)",
-                    style="bold yellow",
-                ),
-            )
-        if self.start is not None:
-            precision = (
-                f" · precision {self.start.precision} ({self.start.selector})"
-                if self.start.precision
-                else ""
-            )
-            table.add_row(
-                "loop",
-                f"{self.start.loop_impl} · clock {self.start.clock} · "
-                f"resolution {self.start.clock_resolution:g}s{precision}",
-            )
-        table.add_row("exit code", str(ev.exit_code))
-        parts: list[Any] = [table]
-        if self.samples.count:
-            bars = Text()
-            for i, (label, count, bar) in enumerate(histogram(self.samples)):
-                if i:
-                    bars.append("\n")
-                bars.append(f"{label:>9} {count:>8} ")
-                bars.append(bar, style="magenta" if label == "early" else "cyan")
-            parts += [Text("lateness", style="bold"), bars]
-            # room for the entry labels (up to 16) and "  max 123.456ms" after the bars
-            width = self.console.width - 17 - 16
-            parts += [
-                Text("timeline", style="bold"),
-                timeline(self.samples, ev.duration, min(100, width)),
-            ]
-        return Group(*parts)
+        return run_summary(ev, self.start, self.samples, self.console.width)
 
     # -- export
     def export(self, svg: str | None, html: str | None) -> None:
@@ -416,122 +283,3 @@ def save(path: str, text: str) -> None:
             os.close(fd)
     except OSError as exc:
         raise output_error(exc, path) from None
-
-
-class Painter:
-    """Draws what a ``live.LiveRenderer`` hands over (lists of messages, ten a second): the
-    records, the coalesced counts, the live footer and the end. It runs in the display process
-    (``drawer.py``), or, as a fallback, on a thread of the loop's process."""
-
-    def __init__(self, stream: IO[str], options: RenderOptions) -> None:
-        self.renderer = RichRenderer(stream, options)
-        self.live_wanted = bool(options.extra.get("live"))
-        self.live: Live | None = None
-        self.progress: Any = None  # the last status the feeder sent
-        self.renderer.status = lambda: self.progress
-        self.ended = False
-        self._lines: list[Text] = []
-
-    def paint(self, batch: list[tuple[Any, ...]]) -> None:
-        self.take(batch)
-        self.refresh()
-
-    def take(self, batch: list[tuple[Any, ...]]) -> None:
-        """Draw one hand-over; records in one print (each print has a cost, the GIL's too)."""
-        r = self.renderer
-        for message in batch:
-            kind = message[0]
-            if kind == REC:
-                self._lines.append(r.text(r.parts(*message[1:])))
-                continue
-            if kind == STATUS:
-                self.progress = SimpleNamespace(**message[1])
-                continue
-            self._flush()
-            if kind == SKIP:
-                r._print(
-                    r._fitted(
-                        Text(
-                            f"… {message[1]} more calls not drawn "
-                            "(too fast to read; --record keeps all)",
-                            style="dim",
-                        )
-                    )
-                )
-            elif kind == EVENT:
-                r._draw(message[1])
-                if isinstance(message[1], Start) and self.live_wanted:
-                    self._start_live()
-            elif kind == ERR:
-                self._write_err(message[1])
-            elif kind == END:
-                self.ended = True
-                if message[1] is None:  # the run ended without its end (an error)
-                    self.abort()
-                    break
-                self._stop_live()
-                r.samples = message[2]
-                r._draw_end(message[1])
-        self._flush()
-
-    def refresh(self) -> None:
-        """Redraw the footer (after ``take``)."""
-        if self.live is not None:
-            try:
-                self.live.update(self.renderer.footer(), refresh=True)
-            except BrokenPipeError:
-                raise OutputClosed("stdout closed") from None
-
-    def resume(self, start: Start | None, note: str) -> None:
-        """Take over a run another painter began drawing: its layout, a note, the footer."""
-        r = self.renderer
-        if start is not None:
-            r.start, r.simulated = start, start.clock == "virtual"
-            r._layout()
-        if r.fit:  # the other one's footer, left where it was: a line of its own to clear
-            with contextlib.suppress(OSError):
-                r.console.file.write("\r\x1b[2K")
-        r._print(r._fitted(Text(f"⚠ {note}", style="bold yellow")))
-        if start is not None and self.live_wanted:
-            self._start_live()
-
-    def abort(self) -> None:
-        """Leave now: clear the footer, give the cursor back; draw nothing more."""
-        with contextlib.suppress(Exception):  # on the way out, whatever state rich was left in
-            self._stop_live()
-
-    def orphaned(self) -> None:
-        """The loop's process died (SIGKILL): its shell may be printing by now, so give the
-        cursor back (an invisible write) and leave the rest of the screen as it is."""
-        if self.live is not None:
-            with contextlib.suppress(Exception):
-                self.renderer.console.show_cursor(True)
-
-    def _flush(self) -> None:
-        if self._lines:
-            lines, self._lines = self._lines, []
-            self.renderer._print(Text("\n").join(lines))
-
-    def _write_err(self, text: str) -> None:
-        try:  # above the footer when there is one (the Live redirects stderr)
-            sys.stderr.write(text)
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass  # our stderr is gone: what was written to it cannot fail the run
-
-    def _start_live(self) -> None:
-        if self.live is None:
-            self.live = Live(
-                self.renderer.footer(),
-                console=self.renderer.console,
-                auto_refresh=False,
-                transient=True,
-                redirect_stdout=False,
-                redirect_stderr=True,
-            )
-            self.live.start()
-
-    def _stop_live(self) -> None:
-        live, self.live = self.live, None
-        if live is not None:
-            live.stop()
