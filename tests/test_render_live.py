@@ -27,7 +27,7 @@ from helpers import (
 )
 
 from timerctl.events import Start
-from timerctl.render import RenderOptions, live
+from timerctl.render import RenderOptions, display, live
 from timerctl.render.rich import RichRenderer
 
 pytestmark = pytest.mark.usefixtures("no_colour_env")
@@ -50,11 +50,14 @@ def test_the_display_draws_what_the_renderer_draws(
     for event in events:
         direct(event)
     if where == "thread":
-        monkeypatch.setattr(live._Process, "spawn", classmethod(lambda cls, s: None))
+        monkeypatch.setattr(display.DisplayProcess, "spawn", classmethod(lambda cls, s: None))
     out = tmp_path / "out.txt"
     with open(out, "w") as stream:
         sink = live.LiveRenderer(stream, RenderOptions(lesson="a lesson"))
-        assert isinstance(sink._display, live._Process if where == "process" else live._InProcess)
+        assert isinstance(
+            sink._display,
+            display.DisplayProcess if where == "process" else display.InProcessDisplay,
+        )
         for event in events:
             sink(event)
     assert out.read_text() == expected.getvalue()
@@ -70,7 +73,7 @@ def test_the_display_coalesces_what_nobody_can_read_and_says_so(
         'callback = "echo"\nargs = ["x"]\n'
     )  # 5,000 calls in 50 ms
     if where == "thread":
-        monkeypatch.setattr(live._Process, "spawn", classmethod(lambda cls, s: None))
+        monkeypatch.setattr(display.DisplayProcess, "spawn", classmethod(lambda cls, s: None))
     out = tmp_path / "out.txt"
     with open(out, "w") as stream:
         sink = live.LiveRenderer(stream, RenderOptions())
@@ -101,7 +104,7 @@ def test_rich_on_a_terminal_in_a_real_run_is_a_display_process() -> None:
         check=True,
         timeout=20,
     )
-    assert out.stdout.split() == ["LiveRenderer", "_Process", "False"]
+    assert out.stdout.split() == ["LiveRenderer", "DisplayProcess", "False"]
     assert out.stderr == ""
 
 

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-_FRAME = struct.Struct("<Q")  # as live._FRAME: each pickled list is preceded by its length
+_FRAME = struct.Struct("<Q")  # as display._FRAME: each pickled list is preceded by its length
 
 
 class _Abort(BaseException):

@@ -13,33 +13,24 @@ takes the CPU from it at once); the loop's process never imports rich. It inheri
 stdout and stderr, and our own stderr writes (an ``exec`` child's complaints) go through it, in
 order with the records.
 
-The display ignores Ctrl-C and SIGTERM (they reach the whole foreground process group): this
-process decides when the run ends and sends the end; the display draws it, reports how its
-writing went, and exits before this process does. A second Ctrl-C stops it at once (SIGUSR1);
-if this process dies, the display reads end-of-file and leaves.
-
-If the display process cannot be started (or dies), the feeder thread draws in this process
-itself: the same drawing code (``painter.Painter``), with rich competing for the GIL as before.
+How the display process is started, fed and ended, and the fallback when it cannot be (the
+feeder thread draws in this process itself, with the same code), is ``display.py``.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import os
-import signal
-import socket
-import struct
-import subprocess
 import sys
 import threading
 from collections.abc import Callable
 from typing import IO, Any
 
-from ..errors import OutputClosed, OutputError
+from ..errors import OutputError
 from ..events import CallRecord, End, Event, Start
 from ..signals import start_thread
 from . import RenderOptions, is_terminal
+from .display import DisplayGone, DisplayProcess, InProcessDisplay, fileno
 from .samples import END, ERR, EVENT, REC, SKIP, STATUS, Samples
 from .text import oneline, result_text
 
@@ -51,22 +42,6 @@ MAX_LINES_PER_TICK = 20  # records shown per tick (200 a second: more than anyon
 BUSY_RATE = 200
 BUSY_TICK = 1.0
 BACKLOG = 2000  # messages the display has not taken yet, beyond which records are only counted
-SWITCH_INTERVAL = 0.0002  # drawing in this process: hand the GIL back to the loop within 0.2 ms
-ABORT_GRACE = 0.5  # seconds the display gets to leave on a second Ctrl-C before SIGKILL
-
-_FRAME = struct.Struct("<Q")  # each pickled list of messages is preceded by its length
-#: the display's program: this very timerctl (wherever it was imported from: an installed
-#: one, a source tree), whatever sys.path would find first; the package's __init__ is not run
-#: (it loads the callback registry, which drawing does not need)
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_CHILD = (
-    "import importlib.util as u, sys\n"
-    f"s = u.spec_from_file_location('timerctl', {os.path.join(_PACKAGE, '__init__.py')!r}, "
-    f"submodule_search_locations=[{_PACKAGE!r}])\n"
-    "sys.modules['timerctl'] = u.module_from_spec(s)\n"
-    "from timerctl.render.drawer import main\n"
-    "main()\n"
-)
 
 
 def rich_renderer(stream: IO[str], options: RenderOptions) -> Any:
@@ -85,7 +60,7 @@ def rich_renderer(stream: IO[str], options: RenderOptions) -> Any:
     return RichRenderer(stream, options)
 
 
-_early: _Process | None = None
+_early: DisplayProcess | None = None
 
 
 def start_early(stream: IO[str]) -> None:
@@ -94,16 +69,18 @@ def start_early(stream: IO[str]) -> None:
     the same stream takes it; one never taken is ended at exit, having drawn nothing)."""
     global _early
     if _early is None and is_terminal(stream):
-        _early = _Process.spawn(stream)
+        _early = DisplayProcess.spawn(stream)
 
 
-def _display_for(stream: IO[str], options: RenderOptions) -> _Process | None:
+def _display_for(stream: IO[str], options: RenderOptions) -> DisplayProcess | None:
+    """The display process for ``stream`` (the early one, if it was started for it), told how
+    to draw; None if none can be had."""
     global _early
     display, _early = _early, None
-    if display is not None and display.fd != _fileno(stream):
+    if display is not None and display.fd != fileno(stream):
         display.discard()
         display = None
-    display = display or _Process.spawn(stream)
+    display = display or DisplayProcess.spawn(stream)
     if display is not None:
         try:
             display.send([options])  # the first message: how to draw
@@ -111,184 +88,6 @@ def _display_for(stream: IO[str], options: RenderOptions) -> _Process | None:
             display.close()
             return None
     return display
-
-
-def _fileno(stream: IO[str]) -> int | None:
-    try:
-        return stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-class DisplayGone(Exception):
-    """The display process went away: ``error`` is what it reported (None: it was killed)."""
-
-    def __init__(self, error: Exception | None) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _Process:
-    """The display process, and the socket it reads our messages from (its stdin)."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket, fd: int) -> None:
-        self.proc = proc
-        self.sock = sock
-        self.fd = fd  # its stdout: our file descriptor it was given
-        self.lock = threading.Lock()  # the feeder and an abort may both want the socket
-
-    @classmethod
-    def spawn(cls, stream: IO[str]) -> _Process | None:
-        """Start the display with our terminal as its stdout, or None when that cannot be."""
-        fd = _fileno(stream)
-        if fd is None:
-            return None
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            return None
-        if not sys.executable or not os.path.exists(os.path.join(_PACKAGE, "__init__.py")):
-            return None  # nothing to start the display with (an embedded or zipped Python)
-        ours, theirs = socket.socketpair()
-        # Blocked in the child from its first instruction on: a Ctrl-C while it starts up
-        # must not kill it (and a handler set once it runs would come too late). Blocked here
-        # meanwhile, so that one coming now waits until the child is ours to end at exit.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-        try:
-            # -P: no cwd on sys.path (a rich.py there must not be the display's rich)
-            proc = subprocess.Popen(
-                [sys.executable, "-P", "-c", _CHILD],
-                stdin=theirs.fileno(),
-                stdout=fd,
-                close_fds=True,
-            )
-            display = cls(proc, ours, fd)
-            atexit.register(display.discard)  # a no-op once it has been waited for
-        except (OSError, ValueError):
-            ours.close()
-            return None
-        finally:
-            theirs.close()
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        _yield_cpu(proc.pid)
-        return display
-
-    def send(self, batch: list[Any]) -> None:
-        import pickle
-
-        data = pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
-        try:
-            with self.lock:
-                self.sock.sendall(_FRAME.pack(len(data)) + data)
-        except OSError:  # EPIPE, ECONNRESET: it is gone; what did it say?
-            raise DisplayGone(self.finish()) from None
-
-    def finish(self) -> Exception | None:
-        """No more messages: wait until the display has drawn them all and left; what it
-        reported (a closed terminal, an error), as the exception this process should raise."""
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_WR)
-        report = b""
-        with contextlib.suppress(OSError):
-            while chunk := self.sock.recv(4096):
-                report += chunk
-        self.proc.wait()
-        self.sock.close()
-        kind, _, text = report.decode(errors="replace").partition("\t")
-        if kind == "ok" or (not kind and self.proc.returncode == 0):
-            return None
-        if kind == "closed":
-            return OutputClosed("stdout closed")
-        if kind == "error":
-            return OutputError(text)
-        if kind == "bug":
-            return RuntimeError(f"in the display process: {text}")
-        return None  # killed by someone: nothing it could not write; drawing goes on here
-
-    def abort(self) -> None:
-        """Stop drawing now (a second Ctrl-C): the display restores the terminal and leaves."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(OSError):
-                self.proc.send_signal(signal.SIGUSR1)
-            try:
-                self.proc.wait(ABORT_GRACE)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.sock.close()
-
-    def discard(self) -> None:
-        """Never used (the run did not start): it has drawn nothing, end it at once."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(OSError):
-                self.proc.kill()
-            self.proc.wait()
-        self.sock.close()
-
-    def close(self) -> None:
-        """Leaving without an end (an error before or during the run): the display clears
-        its footer and leaves; we wait for it, briefly. (End-of-file alone means that this
-        process died: the display then only gives the cursor back, and draws nothing over
-        what the shell prints next.)"""
-        if self.proc.poll() is None:
-            import pickle
-
-            data = pickle.dumps([(END, None, None)])
-            if self.lock.acquire(timeout=ABORT_GRACE):
-                try:
-                    self.sock.settimeout(ABORT_GRACE)
-                    self.sock.sendall(_FRAME.pack(len(data)) + data)
-                    self.sock.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
-                finally:
-                    self.lock.release()
-            try:
-                self.proc.wait(1.0)
-            except subprocess.TimeoutExpired:
-                self.abort()
-        self.sock.close()
-
-
-def _yield_cpu(pid: int) -> None:
-    """Let the display run only on CPU time the loop does not want (Linux's SCHED_IDLE: a
-    waking loop thread takes the CPU from it at once). With 2 cores, a display drawing on the
-    loop's core otherwise holds a due call back 1-3 ms, until the scheduler preempts it."""
-    try:
-        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, pid, 19)
-
-
-class _InProcess:
-    """The fallback: the feeder thread draws, in this process (rich holds the GIL meanwhile)."""
-
-    def __init__(self, stream: IO[str], options: RenderOptions) -> None:
-        from .painter import Painter
-
-        self.painter = Painter(stream, options)
-        self._switch = sys.getswitchinterval()
-        # Hand the GIL back to the loop thread within 0.2 ms, not CPython's default 5 ms:
-        # drawing must not hold a due call back.
-        sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
-
-    def send(self, batch: list[Any]) -> None:
-        try:
-            self.painter.paint(batch)
-        except (OutputClosed, OutputError) as exc:
-            raise DisplayGone(exc) from None
-
-    def finish(self) -> Exception | None:
-        sys.setswitchinterval(self._switch)
-        return None
-
-    def abort(self) -> None:
-        self.painter.abort()
-
-    def close(self) -> None:
-        sys.setswitchinterval(self._switch)
-        self.painter.abort()
 
 
 class LiveRenderer:
@@ -315,7 +114,8 @@ class LiveRenderer:
         self._stderr: _StderrToDisplay | None = None
         self._released = False
         self._aborted = False
-        self._display: _Process | _InProcess = _display_for(stream, options) or _InProcess(
+        display = _display_for(stream, options)
+        self._display: DisplayProcess | InProcessDisplay = display or InProcessDisplay(
             stream, options
         )
         atexit.register(self.close)
@@ -364,7 +164,7 @@ class LiveRenderer:
             self._queue.append((EVENT, event))
         if isinstance(event, Start) and self._thread is None:
             self._start = event
-            if isinstance(self._display, _Process):
+            if isinstance(self._display, DisplayProcess):
                 self._stderr = _StderrToDisplay(self, sys.stderr)
                 sys.stderr = self._stderr
             self._thread = start_thread(self._feed, "timerctl-feed")
@@ -437,7 +237,7 @@ class LiveRenderer:
         """The display process died (killed?): draw here from now on, and say so."""
         self._restore_stderr()
         try:
-            display = _InProcess(self.stream, self.options)
+            display = InProcessDisplay(self.stream, self.options)
             display.painter.resume(
                 self._start, "the display process ended: drawing goes on in timerctl's own process"
             )
