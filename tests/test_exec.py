@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from helpers import wait_until
 
-from timerctl import execcb
+from timerctl import execcb, execoutput
 from timerctl.execcb import ExecFailed, ExecResult, ExecTimeout, exec_
 from timerctl.registry import REGISTRY
 
@@ -160,14 +160,14 @@ def test_stdout_is_bounded_and_says_so() -> None:
     result = run_exec(PY, "-c", "import sys; sys.stdout.write('x' * 100_000)")
     assert result.truncated
     kept, note = result.split("\n")
-    assert kept == "x" * execcb.STDOUT_LIMIT
-    assert note == f"[stdout truncated: first {execcb.STDOUT_LIMIT} of 100000 bytes]"
+    assert kept == "x" * execoutput.STDOUT_LIMIT
+    assert note == f"[stdout truncated: first {execoutput.STDOUT_LIMIT} of 100000 bytes]"
 
 
 def test_truncation_never_splits_a_character() -> None:
     result = run_exec(PY, "-c", "import sys; sys.stdout.write('é' * 40_000)")
     kept = result.split("\n")[0]
-    assert set(kept) == {"é"} and len(kept) == execcb.STDOUT_LIMIT // 2
+    assert set(kept) == {"é"} and len(kept) == execoutput.STDOUT_LIMIT // 2
 
 
 def test_bad_utf8_is_replaced() -> None:
@@ -186,7 +186,7 @@ def test_stderr_to_a_text_only_stream_is_decoded_incrementally(
 ) -> None:
     stream = io.StringIO()  # no .buffer: what rich's live display puts in place of sys.stderr
     monkeypatch.setattr(sys, "stderr", stream)
-    forward = execcb._StderrForwarder()
+    forward = execoutput.StderrForwarder()
     data = "héllo\n".encode()
     forward.write(data[:2])  # cut inside "é"
     forward.write(data[2:])
@@ -360,6 +360,50 @@ def test_bad_arguments_are_clear(
 
 def test_check_accepts_good_arguments() -> None:
     assert execcb.check(["ls", "-l"], {"timeout": 2, "cwd": "/", "env": {"A": "b"}}) is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "kwargs", "message"),
+    [
+        # the first problem in parameter order is the one reported, word for word
+        ((1, "a\0"), {"timeout": 0}, "exec args must be strings; args[0] is int 1 (quote it)"),
+        (("", "a\0"), {}, "exec args[1] contains a NUL character"),
+        (
+            ("true",),
+            {"timeout": "1", "cwd": 3},
+            "exec timeout must be a number of seconds, not str",
+        ),
+        (("true",), {"cwd": "", "env": []}, "exec cwd must be a non-empty path string"),
+        (("true",), {"env": ["A=1"]}, "exec env must be a table of strings, not list"),
+        (
+            ("true",),
+            {"env": {"N": 1, "=": "x"}},
+            "exec env: the value of N must be a string, not int 1 (quote it)",
+        ),
+        (("true",), {"env": {"": "x", "N": 1}}, "exec env: '' is not a valid variable name"),
+    ],
+)
+def test_the_first_problem_is_reported_word_for_word(
+    argv: tuple[Any, ...], kwargs: dict[str, Any], message: str
+) -> None:
+    assert execcb.check(argv, kwargs) == message
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "timerctl.execcb",
+        "timerctl.execargs",
+        "timerctl.execoutput",
+        "timerctl.procgroup",
+        "timerctl.realtime",
+    ],
+)
+def test_each_exec_module_imports_alone_and_never_the_registry(module: str) -> None:
+    # registry -> builtins -> execcb -> its parts: nothing of exec reaches back for the registry
+    code = f"import sys, {module}; print('timerctl.registry' in sys.modules)"
+    out = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 # -- end to end through the CLI --------------------------------------------------------------------
