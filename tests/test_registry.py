@@ -17,6 +17,7 @@ import timerctl
 from timerctl import registry as registry_module
 from timerctl.errors import PluginError, ScheduleError
 from timerctl.load import load_text
+from timerctl.plugin_import import plugin_location
 from timerctl.registry import CallbackSpec, Registry, callback, suggest
 
 _numbers = itertools.count()
@@ -250,6 +251,18 @@ def test_load_plugin_with_a_syntax_error(fresh: Registry, plugin) -> None:
 def test_load_plugin_needs_a_name(fresh: Registry, module: str) -> None:
     with pytest.raises(PluginError, match="a plugin must be a module name"):
         fresh.load_plugin(module)
+
+
+@pytest.mark.parametrize(
+    ("module", "here", "where"),
+    [
+        ("pkg.mod", "/w", ("pkg.mod", "/w")),
+        ("tools/mine.py", "/w", ("mine", "/w/tools")),  # --plugin path/to/file.py
+        ("mine.py", None, ("mine.py", None)),  # a schedule's plugins name modules only
+    ],
+)
+def test_plugin_location(module: str, here: str | None, where: tuple[str, str | None]) -> None:
+    assert plugin_location(module, here) == where
 
 
 def test_load_plugin_that_calls_sys_exit(fresh: Registry, plugin) -> None:

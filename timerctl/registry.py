@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 import inspect
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import PluginError
+from .plugin_import import import_plugin, plugin_location
 
 ENTRY_POINT_GROUP = "timerctl.callbacks"
 
@@ -157,11 +156,7 @@ class Registry:
         the import path is looked for next, as ``python -m`` would find it; a path to a
         ``.py`` file names the module in it.
         """
-        if not isinstance(module, str) or not module.strip():
-            raise PluginError("a plugin must be a module name")
-        if here is not None and module.endswith(".py"):
-            folder, file = os.path.split(os.path.join(here, module))
-            here, module = folder, file[:-3]
+        module, here = plugin_location(module, here)
         if module in self._loaded_modules:
             return
         if not self.import_plugins and module not in sys.modules:
@@ -171,29 +166,7 @@ class Registry:
             return
         previous, self._importing = self._importing, f"plugin {module}"
         try:
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                top = module.partition(".")[0]
-                if here is None or exc.name != top or not _module_in(here, top):
-                    raise
-                _import_from(here, top)  # that module alone: the folder is not put on sys.path
-                importlib.import_module(module)
-        except ImportError as exc:
-            hint = ""
-            if here is not None and isinstance(exc, ModuleNotFoundError) and exc.name == module:
-                hint = (
-                    f" (looked on the import path and in {here}: put {module}.py there, "
-                    "name its file as --plugin path/to/file.py, set PYTHONPATH, or "
-                    "install it)"
-                )
-            raise PluginError(f"cannot import plugin '{module}': {exc}{hint}") from exc
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:  # a plugin's bug must not become our traceback
-            raise PluginError(
-                f"plugin '{module}' failed while importing: {type(exc).__name__}: {exc}"
-            ) from exc
+            import_plugin(module, here)
         finally:
             self._importing = previous
         self._loaded_modules.add(module)
@@ -270,32 +243,3 @@ def callback(
         return func
 
     return decorate
-
-
-def _import_from(folder: str, name: str) -> None:
-    """Import the top-level module or package ``name`` from ``folder``, as ``import name``
-    would from there, without adding the folder to sys.path (where a later import of anything
-    missing -- a uvloop.py -- would find a file of the current folder)."""
-    import importlib.util
-
-    path = os.path.join(folder, name)
-    if os.path.isfile(os.path.join(path, "__init__.py")):
-        spec = importlib.util.spec_from_file_location(
-            name, os.path.join(path, "__init__.py"), submodule_search_locations=[path]
-        )
-    else:
-        spec = importlib.util.spec_from_file_location(name, path + ".py")
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    loaded = importlib.util.module_from_spec(spec)
-    sys.modules[name] = loaded
-    try:
-        spec.loader.exec_module(loaded)
-    except BaseException:
-        del sys.modules[name]
-        raise
-
-
-def _module_in(folder: str, name: str) -> bool:
-    path = os.path.join(folder, name)
-    return os.path.isfile(path + ".py") or os.path.isfile(os.path.join(path, "__init__.py"))
