@@ -48,24 +48,36 @@ def find_source(module: str) -> tuple[str, str] | None:
     if module in sys.builtin_module_names:
         return None
     path: list[str] | None = None
-    spec: ModuleSpec | None = None
-    for i in range(len(parts)):
-        name = ".".join(parts[: i + 1])
-        loaded = sys.modules.get(name)
-        if loaded is not None and i < len(parts) - 1:  # a parent already imported: its path
-            path = list(getattr(loaded, "__path__", []) or [])
-            continue
-        spec = PathFinder.find_spec(name, path)
-        if spec is None:
-            raise PluginError(f"cannot import plugin '{module}': No module named '{name}'")
-        if i < len(parts) - 1:
-            if spec.submodule_search_locations is None:
-                raise PluginError(
-                    f"cannot import plugin '{module}': No module named "
-                    f"'{module}'; '{name}' is not a package"
-                )
-            path = list(spec.submodule_search_locations)
-    assert spec is not None
+    for i in range(1, len(parts)):  # the parent packages, outermost first
+        path = _package_path(module, ".".join(parts[:i]), path)
+    return _read_source(module, _find_spec(module, module, path))
+
+
+def _find_spec(module: str, name: str, path: list[str] | None) -> ModuleSpec:
+    """The spec of ``name`` (``module`` or one of its parents) in ``path``, found as import
+    finds it: by the path finders alone, so nothing is imported."""
+    spec = PathFinder.find_spec(name, path)
+    if spec is None:
+        raise PluginError(f"cannot import plugin '{module}': No module named '{name}'")
+    return spec
+
+
+def _package_path(module: str, name: str, path: list[str] | None) -> list[str]:
+    """Where the package ``name``, a parent of ``module``, has its submodules."""
+    loaded = sys.modules.get(name)
+    if loaded is not None:  # a parent already imported: its path
+        return list(getattr(loaded, "__path__", []) or [])
+    spec = _find_spec(module, name, path)
+    if spec.submodule_search_locations is None:
+        raise PluginError(
+            f"cannot import plugin '{module}': No module named "
+            f"'{module}'; '{name}' is not a package"
+        )
+    return list(spec.submodule_search_locations)
+
+
+def _read_source(module: str, spec: ModuleSpec) -> tuple[str, str] | None:
+    """(file name, source text) that ``spec`` would run; None without Python source."""
     get_source = getattr(spec.loader, "get_source", None)
     if get_source is None or spec.origin is None:
         return None
@@ -84,29 +96,44 @@ def find_callbacks(source: str, filename: str) -> list[FoundCallback]:
         raise PluginError(
             f"plugin {filename} cannot be read: {type(exc).__name__}: {exc}"
         ) from None
-    names = {"callback"}  # the decorator's names: `from timerctl import callback as cb`
+    names = _decorator_names(tree)
+    return [
+        found
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        for found in _callbacks_of(node, names)
+    ]
+
+
+def _decorator_names(tree: ast.AST) -> set[str]:
+    """The names ``callback`` goes by in the module: `from timerctl import callback as cb`."""
+    names = {"callback"}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("timerctl"):
             names.update(a.asname for a in node.names if a.name == "callback" and a.asname)
+    return names
+
+
+def _callbacks_of(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str]
+) -> list[FoundCallback]:
+    """What each ``@callback`` decorating the function registers (usually one, or none)."""
     found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+    for decorator in node.decorator_list:
+        spec = _callback_decorator(decorator, names)
+        if spec is None:
             continue
-        for decorator in node.decorator_list:
-            spec = _callback_decorator(decorator, names)
-            if spec is None:
-                continue
-            name, entry_params = spec
-            found.append(
-                FoundCallback(
-                    name=name or node.name,
-                    signature=_signature(node.args),
-                    is_async=isinstance(node, ast.AsyncFunctionDef),
-                    doc=ast.get_docstring(node) or "",
-                    entry_params=entry_params,
-                    line=node.lineno,
-                )
+        name, entry_params = spec
+        found.append(
+            FoundCallback(
+                name=name or node.name,
+                signature=_signature(node.args),
+                is_async=isinstance(node, ast.AsyncFunctionDef),
+                doc=ast.get_docstring(node) or "",
+                entry_params=entry_params,
+                line=node.lineno,
             )
+        )
     return found
 
 
