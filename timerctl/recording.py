@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -74,93 +76,160 @@ def _str(d: dict[str, Any], key: str, default: Any = KeyError) -> str:
     return value
 
 
+def _ts_of(d: dict[str, Any], key: str) -> float:
+    return _ts(d[key])
+
+
+def _str_or_none(d: dict[str, Any], key: str) -> str | None:
+    value = d.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _int_or_none(d: dict[str, Any], key: str) -> int | None:
+    """Where older runs wrote nothing, or something else: a plain int (not a bool) or None."""
+    value = d.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _dropped(d: dict[str, Any], key: str) -> int | None:
+    value = d.get(key)
+    return value if isinstance(value, int) else None  # (a bool passes: as it always has)
+
+
+def _flag(d: dict[str, Any], key: str) -> bool:
+    return bool(d.get(key))
+
+
+def _raw(d: dict[str, Any], key: str) -> Any:
+    return d.get(key)
+
+
+def _args(d: dict[str, Any], key: str) -> tuple[Any, ...]:
+    return tuple(d[key])  # a list: checked by _call_shape
+
+
+def _error(d: dict[str, Any], key: str) -> ErrorInfo | None:
+    err = d.get(key)  # an object or None: checked by _call_shape
+    return (
+        ErrorInfo(_str(err, "type"), _str(err, "message"), _str(err, "output", "")) if err else None
+    )
+
+
+def _call_shape(d: dict[str, Any]) -> None:
+    """A call record's containers, checked before its fields (the first problem is the one
+    told)."""
+    err = d.get("error")
+    if err is not None and not isinstance(err, dict):
+        raise ValueError(f"'error' must be an object, not {_shown(err)}")
+    args, kwargs = d["args"], d["kwargs"]
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        raise ValueError("'args' must be a list and 'kwargs' an object")
+
+
+#: reads one field of a record: (record, key) -> value, or KeyError/ValueError saying why not
+Reader = Callable[[dict[str, Any], str], Any]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of record becomes its Event: its fields in the order they are checked
+    (the first bad one is told), each key the Event's field of the same name."""
+
+    event: Callable[..., Event]
+    fields: tuple[tuple[str, Reader], ...]
+    shape: Callable[[dict[str, Any]], None] | None = None
+
+
+_NUM_OR_1 = functools.partial(_num, default=1.0)
+_NUM_OR_0 = functools.partial(_num, default=0.0)
+_INT_OR_0 = functools.partial(_int, default=0)
+
+KINDS: dict[str, Kind] = {
+    "start": Kind(
+        Start,
+        (
+            ("schedule", _str),
+            ("loop_impl", _str),
+            ("clock", _str),
+            ("loop_t0", _num),
+            ("wall_t0", _ts_of),
+            ("clock_resolution", _num),
+            ("calls", _int),
+            ("speed", _NUM_OR_1),
+            ("precision", _str_or_none),
+            ("selector", _str_or_none),
+            ("seed", _int_or_none),
+        ),
+    ),
+    "call": Kind(
+        CallRecord,
+        (
+            ("seq", _int),
+            ("entry", _str),
+            ("kind", _str),
+            ("callback", _str),
+            ("args", _args),
+            ("kwargs", _raw),
+            ("n", _int),
+            ("due", _num),
+            ("loop_time", _num),
+            ("t", _num),
+            ("wall_time", _ts_of),
+            ("late", _num),
+            ("duration", _NUM_OR_0),
+            ("result", _raw),
+            ("error", _error),
+            ("cancelled", _flag),
+            ("exit_status", _int_or_none),
+        ),
+        shape=_call_shape,
+    ),
+    "cancel": Kind(
+        Cancelled,
+        (("entry", _str), ("count", _int), ("by", _str), ("t", _num), ("at_end", _flag)),
+    ),
+    "clock": Kind(ClockStep, (("t", _num), ("step", _num), ("wall_time", _ts_of))),
+    "backlog": Kind(Backlog, (("t", _num), ("pending", _int), ("policy", _str))),
+    "policy": Kind(
+        Decision,
+        (
+            ("entry", _str),
+            ("n", _int),
+            ("action", _str),
+            ("why", _str),
+            ("t", _num),
+            ("late", _num),
+        ),
+    ),
+    "end": Kind(
+        End,
+        (
+            ("reason", _str),
+            ("calls", _int),
+            ("failed", _int),
+            ("cancelled", _int),
+            ("late_p50", _opt_num),
+            ("late_p99", _opt_num),
+            ("late_max", _opt_num),
+            ("duration", _num),
+            ("exit_code", _int),
+            ("late_p90", _opt_num),
+            ("early", _INT_OR_0),
+            ("clock_steps", _INT_OR_0),
+            ("dropped", _dropped),
+        ),
+    ),
+}
+
+
 def _event(d: dict[str, Any]) -> Event | None:
-    kind = d.get("event")
-    if kind == "start":
-        seed = d.get("seed")
-        return Start(
-            schedule=_str(d, "schedule"),
-            loop_impl=_str(d, "loop_impl"),
-            clock=_str(d, "clock"),
-            loop_t0=_num(d, "loop_t0"),
-            wall_t0=_ts(d["wall_t0"]),
-            clock_resolution=_num(d, "clock_resolution"),
-            calls=_int(d, "calls"),
-            speed=_num(d, "speed", 1.0),
-            precision=d.get("precision") if isinstance(d.get("precision"), str) else None,
-            selector=d.get("selector") if isinstance(d.get("selector"), str) else None,
-            seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
-        )
-    if kind == "call":
-        err = d.get("error")
-        if err is not None and not isinstance(err, dict):
-            raise ValueError(f"'error' must be an object, not {_shown(err)}")
-        args, kwargs = d["args"], d["kwargs"]
-        if not isinstance(args, list) or not isinstance(kwargs, dict):
-            raise ValueError("'args' must be a list and 'kwargs' an object")
-        status = d.get("exit_status")
-        return CallRecord(
-            seq=_int(d, "seq"),
-            entry=_str(d, "entry"),
-            kind=_str(d, "kind"),
-            callback=_str(d, "callback"),
-            args=tuple(args),
-            kwargs=kwargs,
-            n=_int(d, "n"),
-            due=_num(d, "due"),
-            loop_time=_num(d, "loop_time"),
-            t=_num(d, "t"),
-            wall_time=_ts(d["wall_time"]),
-            late=_num(d, "late"),
-            duration=_num(d, "duration", 0.0),
-            result=d.get("result"),
-            error=ErrorInfo(_str(err, "type"), _str(err, "message"), _str(err, "output", ""))
-            if err
-            else None,
-            cancelled=bool(d.get("cancelled")),
-            exit_status=status
-            if isinstance(status, int) and not isinstance(status, bool)
-            else None,
-        )
-    if kind == "cancel":
-        return Cancelled(
-            entry=_str(d, "entry"),
-            count=_int(d, "count"),
-            by=_str(d, "by"),
-            t=_num(d, "t"),
-            at_end=bool(d.get("at_end")),
-        )
-    if kind == "clock":
-        return ClockStep(t=_num(d, "t"), step=_num(d, "step"), wall_time=_ts(d["wall_time"]))
-    if kind == "backlog":
-        return Backlog(t=_num(d, "t"), pending=_int(d, "pending"), policy=_str(d, "policy"))
-    if kind == "policy":
-        return Decision(
-            entry=_str(d, "entry"),
-            n=_int(d, "n"),
-            action=_str(d, "action"),
-            why=_str(d, "why"),
-            t=_num(d, "t"),
-            late=_num(d, "late"),
-        )
-    if kind == "end":
-        dropped = d.get("dropped")
-        return End(
-            reason=_str(d, "reason"),
-            calls=_int(d, "calls"),
-            failed=_int(d, "failed"),
-            cancelled=_int(d, "cancelled"),
-            late_p50=_opt_num(d, "late_p50"),
-            late_p99=_opt_num(d, "late_p99"),
-            late_max=_opt_num(d, "late_max"),
-            duration=_num(d, "duration"),
-            exit_code=_int(d, "exit_code"),
-            late_p90=_opt_num(d, "late_p90"),
-            early=_int(d, "early", 0),
-            clock_steps=_int(d, "clock_steps", 0),
-            dropped=dropped if isinstance(dropped, int) else None,
-        )
-    return None  # an event kind added later: skipped, not an error
+    name = d.get("event")
+    kind = KINDS.get(name) if isinstance(name, str) else None
+    if kind is None:
+        return None  # an event kind added later: skipped, not an error
+    if kind.shape is not None:
+        kind.shape(d)
+    return kind.event(**{key: read(d, key) for key, read in kind.fields})
 
 
 def read_lines(stream: BinaryIO, path: str) -> Iterator[tuple[int, str]]:
@@ -188,6 +257,20 @@ def read_lines(stream: BinaryIO, path: str) -> Iterator[tuple[int, str]]:
         yield lineno, raw.decode("utf-8", errors="replace")
 
 
+def _parse(lineno: int, line: str, path: str) -> Event | Problem | None:
+    """One line's Event, the Problem that says why it is none, or None (a kind added later)."""
+    try:
+        d = json.loads(line)
+        if not isinstance(d, dict):
+            raise TypeError("not a JSON object")
+        return _event(d)
+    except json.JSONDecodeError as exc:
+        return Problem(path, lineno, exc.colno, f"not JSON: {exc.msg}")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        return Problem(path, lineno, None, f"not a timerctl record: {what}")
+
+
 def read_events(lines: Iterable[tuple[int, str]], path: str) -> Iterator[Event]:
     """Parse every line as it comes (a recording may be bigger than memory); once they are
     all read, the bad ones are raised together as located problems."""
@@ -198,23 +281,20 @@ def read_events(lines: Iterable[tuple[int, str]], path: str) -> Iterator[Event]:
         if not line.strip():
             continue
         first_line = first_line or lineno
-        try:
-            d = json.loads(line)
-            if not isinstance(d, dict):
-                raise TypeError("not a JSON object")
-            event = _event(d)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(path, lineno, exc.colno, f"not JSON: {exc.msg}"))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
-            problems.append(Problem(path, lineno, None, f"not a timerctl record: {what}"))
-        else:
-            if event is not None:
-                calls += type(event) is CallRecord
-                if not problems:
-                    yield event
-        if len(problems) >= MAX_PROBLEMS:
-            break
+        parsed = _parse(lineno, line, path)
+        if isinstance(parsed, Problem):
+            problems.append(parsed)
+            if len(problems) >= MAX_PROBLEMS:
+                break
+        elif parsed is not None:
+            calls += type(parsed) is CallRecord
+            if not problems:
+                yield parsed
+    _refuse(path, problems, first_line, calls)
+
+
+def _refuse(path: str, problems: list[Problem], first_line: int, calls: int) -> None:
+    """Raise what was wrong with a recording read to its end (nothing: return)."""
     if problems and problems[0].line == first_line:
         # Not one line of it is a record: say that once, not once per line.
         what = "a schedule (TOML)" if path.endswith(".toml") else "not JSON Lines"
