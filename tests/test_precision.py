@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from timerctl import precision
+from timerctl import platform_selector, precision
 from timerctl.precision import (
     Precision,
     PrecisionEventLoop,
     describe,
-    get_timer_slack,
     precise_loop_factory,
 )
+from timerctl.timerslack import get_timer_slack
 
 MODES = ["normal", "high"]
 LINUX = sys.platform.startswith("linux")
@@ -303,7 +303,7 @@ def test_epoll_fd_beyond_fd_setsize_falls_back_to_ms_waits(
 ) -> None:
     if not LINUX:
         pytest.skip("epoll is Linux-only")
-    monkeypatch.setattr(precision, "FD_SETSIZE", 0)  # every descriptor is "too high" now
+    monkeypatch.setattr(platform_selector, "FD_SETSIZE", 0)  # every descriptor is "too high" now
     info = describe("normal")
     assert info["wait"] == "EpollSelector" and info["wait_resolution"] == "1ms"
     assert "FD_SETSIZE" in info["fallback"]
@@ -318,7 +318,7 @@ def test_select_only_selector_refuses_a_descriptor_it_cannot_watch(
         pytest.skip("no FD_SETSIZE limit on descriptor numbers there")
     loop = PrecisionEventLoop("normal", selector_kind="select")  # its self-pipe is registered
     try:
-        monkeypatch.setattr(precision, "FD_SETSIZE", 0)
+        monkeypatch.setattr(platform_selector, "FD_SETSIZE", 0)
         a, b = socket.socketpair()
         with a, b, pytest.raises(ValueError, match="beyond select\\(\\)'s limit"):
             loop.add_reader(a, lambda: None)

@@ -23,17 +23,8 @@ Neither mode ever fires early: asyncio runs a timer once ``loop.time() + clock_r
 its ``when()``; the kernel never ends a wait early, select() rounds its timeout up, and the spin
 returns only once ``loop.time() >= when``.
 
-select() can watch only descriptors below FD_SETSIZE (1024), which is why the plain
-``SelectSelector`` is no answer: a run with many child processes would fail. Here select() is
-handed exactly one descriptor, the epoll set's own, made with the loop (the lowest free number),
-so the run may hold any number of descriptors. If even that one is >= 1024 (the process already
-had a thousand open when the loop was made), the loop keeps epoll's own wait, correct but
-ms-rounded, and ``describe()`` says so under ``fallback``. On a platform with neither epoll nor
-kqueue (kqueue waits to the ns already) the plain SelectSelector is used, and registering a
-descriptor >= 1024 fails at once with a ValueError that says why, not later inside select().
-
-Timer slack is per thread and inherited across fork and exec: children started by the ``exec``
-callback run with 1 ns slack too. Harmless (a few more wake-ups for a child that sleeps a lot).
+Which platform selector keeps the I/O, and what if select() cannot take its descriptor:
+platform_selector.py. Timer slack is read and set by timerslack.py.
 """
 
 from __future__ import annotations
@@ -51,10 +42,8 @@ from enum import StrEnum
 from typing import Any
 
 from .clock import DelegatingSelector
-
-#: select() can watch only descriptors below this (glibc's FD_SETSIZE; select.select raises
-#: ValueError beyond it). ``normal`` passes it a single descriptor, the epoll set's own.
-FD_SETSIZE = 1024
+from .platform_selector import make_inner
+from .timerslack import get_timer_slack, set_timer_slack
 
 #: ``high``: wake this long before a timer, plus SPIN_LEAD_RATIO of the wait, then spin. A 1 ms
 #: lead missed about 5% of deadlines on a loaded VM (the wake-up itself was later than the lead).
@@ -81,9 +70,6 @@ SPIN_NAP_MARGIN = 0.0005
 #: the timer slack the precision loops ask for while they run, in nanoseconds (Linux only)
 TIMER_SLACK_NS = 1
 
-_PR_SET_TIMERSLACK = 29
-_PR_GET_TIMERSLACK = 30
-
 
 class Precision(StrEnum):
     """How hard the real-clock loop tries to fire each timer on time."""
@@ -92,121 +78,7 @@ class Precision(StrEnum):
     HIGH = "high"  # ... then spin the last 2 ms: a few µs late, a busy core near each timer
 
 
-# -- timer slack (Linux: /proc on the main thread, else prctl through ctypes) ------------------
-
-
-@functools.cache
-def _prctl() -> Callable[..., int] | None:
-    """libc's prctl, or None where there is none (not Linux, no ctypes, no libc)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes  # here, not at the top: ~1.5 ms of start-up only a real run needs
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (ImportError, OSError, AttributeError):
-        return None
-    prctl.restype = ctypes.c_int
-    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    return prctl
-
-
-def _proc_slack_path() -> str | None:
-    """/proc/self/timerslack_ns when the caller is the main thread, else None.
-
-    That file is the thread-group leader's slack, and a thread may write its own without any
-    privilege (Linux >= 4.6): the CLI's loop runs on the main thread, and this saves importing
-    ctypes (~1.5 ms of start-up). Other threads go through prctl, which acts on the caller.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    return _PROC_SLACK if threading.current_thread() is threading.main_thread() else None
-
-
-_PROC_SLACK = "/proc/self/timerslack_ns"
-
-
-def get_timer_slack() -> int | None:
-    """The calling thread's timer slack in ns, or None where it cannot be read."""
-    path = _proc_slack_path()
-    if path is not None:
-        try:
-            with open(path, "rb") as f:
-                return int(f.read())
-        except (OSError, ValueError):
-            pass
-    prctl = _prctl()
-    if prctl is None:
-        return None
-    value = prctl(_PR_GET_TIMERSLACK, 0, 0, 0, 0)
-    return value if value >= 0 else None
-
-
-def set_timer_slack(ns: int) -> int | None:
-    """Set the calling thread's timer slack; returns the previous value, None if unsupported.
-
-    Best effort by design: on other systems, or in a sandbox that forbids it, the loop still
-    works, only with the kernel's default slack. ``ns`` must be >= 1 (0 means "the default").
-    """
-    previous = get_timer_slack()
-    if previous is None:
-        return None
-    path = _proc_slack_path()
-    if path is not None:
-        try:
-            with open(path, "wb") as f:
-                f.write(str(ns).encode())
-            return previous
-        except OSError:
-            pass
-    prctl = _prctl()
-    if prctl is None or prctl(_PR_SET_TIMERSLACK, ns, 0, 0, 0) != 0:
-        return None
-    return previous
-
-
 # -- the selector --------------------------------------------------------------------------------
-
-
-class _SelectOnly(selectors.SelectSelector):
-    """SelectSelector that refuses, at registration, a descriptor select() cannot watch."""
-
-    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
-        key = super().register(fileobj, events, data)
-        if key.fd >= FD_SETSIZE and sys.platform != "win32":
-            super().unregister(fileobj)
-            raise ValueError(
-                f"file descriptor {key.fd} is beyond select()'s limit (FD_SETSIZE={FD_SETSIZE}) "
-                "and this platform has neither epoll nor kqueue: run with the default event loop"
-            )
-        return key
-
-
-def _make_inner(kind: str | None = None) -> tuple[selectors.BaseSelector, int | None, str, str]:
-    """The selector that holds the I/O registrations, the fd to select() on, names, fallback.
-
-    Returns ``(selector, wait_fd, wait_resolution, fallback)``: ``wait_fd`` is None when the
-    selector's own wait is already fine-grained (kqueue, select) or cannot be made so.
-    """
-    kind = kind or (
-        "epoll"
-        if hasattr(selectors, "EpollSelector")
-        else "kqueue"
-        if hasattr(selectors, "KqueueSelector")
-        else "select"
-    )
-    if kind == "epoll":
-        epoll = selectors.EpollSelector()
-        fd = epoll.fileno()
-        if fd < FD_SETSIZE:
-            return epoll, fd, "1us", ""
-        # epoll_create returns the lowest free descriptor, so none below the limit is free:
-        # keep the (correct, ms-rounded) epoll wait rather than fail the run.
-        return epoll, None, "1ms", f"epoll fd {fd} >= FD_SETSIZE ({FD_SETSIZE}): ms waits"
-    if kind == "kqueue":  # kevent takes a timespec: ns waits already
-        return selectors.KqueueSelector(), None, "1ns", ""  # type: ignore[attr-defined]
-    return _SelectOnly(), None, "1us", ""
 
 
 class PrecisionSelector(DelegatingSelector):
@@ -224,7 +96,7 @@ class PrecisionSelector(DelegatingSelector):
         lead_ratio: float = SPIN_LEAD_RATIO,
         kind: str | None = None,
     ) -> None:
-        self._inner, self._wait_fd, self.wait_resolution, self.fallback = _make_inner(kind)
+        self._inner, self._wait_fd, self.wait_resolution, self.fallback = make_inner(kind)
         self.spin = spin
         self.lead = lead
         self.lead_ratio = lead_ratio
@@ -281,10 +153,7 @@ class PrecisionSelector(DelegatingSelector):
         clock = loop.time
         now = clock()
         scheduled: list[asyncio.TimerHandle] = getattr(loop, "_scheduled", [])
-        # _run_once pops cancelled handles off the heap before it selects: the head is live and
-        # is the timer this timeout was computed from (unless capped at MAXIMUM_SELECT_TIMEOUT).
-        head = scheduled[0] if scheduled else None
-        when = head.when() if head is not None else now + timeout
+        head, when = _next_timer(scheduled, now + timeout)
         wait = when - now
         if wait > timeout + 0.001:  # the wait was capped: no timer to spin for this time
             return self._wait(timeout)
@@ -298,12 +167,7 @@ class PrecisionSelector(DelegatingSelector):
         # Once due, _run_once would pop the head off the heap: log2(n) comparisons by a Python
         # __lt__, ~3 µs of a 2,000-timer heap spent *after* the deadline. Pay for it now, while
         # spinning, and put the handle on the ready queue at its due time, as _run_once would.
-        # (A Python-level signal handler may have changed the heap during the wait: re-check.)
-        if head is not None and scheduled and scheduled[0] is head and not head.cancelled():
-            heapq.heappop(scheduled)
-            head._scheduled = False  # type: ignore[attr-defined]
-        else:
-            head = None
+        head = _take_head(scheduled, head)
         poll = self._inner.select
         threads = threading.active_count() > 1  # anyone else who may want the GIL (SPIN_NAP)
         switch = sys.getswitchinterval()
@@ -333,6 +197,32 @@ class PrecisionSelector(DelegatingSelector):
             if head is not None:  # I/O came first (or an exception): back on the heap, as it was
                 head._scheduled = True  # type: ignore[attr-defined]
                 heapq.heappush(scheduled, head)
+
+
+def _next_timer(
+    scheduled: list[asyncio.TimerHandle], otherwise: float
+) -> tuple[asyncio.TimerHandle | None, float]:
+    """The head of the loop's timer heap and its due time (none: ``otherwise``).
+
+    _run_once pops cancelled handles off the heap before it selects: the head is live and is
+    the timer this timeout was computed from (unless capped at MAXIMUM_SELECT_TIMEOUT).
+    """
+    head = scheduled[0] if scheduled else None
+    return head, head.when() if head is not None else otherwise
+
+
+def _take_head(
+    scheduled: list[asyncio.TimerHandle], head: asyncio.TimerHandle | None
+) -> asyncio.TimerHandle | None:
+    """Pop ``head`` off the heap ahead of its due time; None if it is no longer the live head.
+
+    (A Python-level signal handler may have changed the heap during the wait: re-check.)
+    """
+    if head is not None and scheduled and scheduled[0] is head and not head.cancelled():
+        heapq.heappop(scheduled)
+        head._scheduled = False  # type: ignore[attr-defined]
+        return head
+    return None
 
 
 # -- the loop ------------------------------------------------------------------------------------
@@ -440,7 +330,6 @@ def _describe(precision: Precision, sel: PrecisionSelector, slack: int | None) -
 
 
 __all__ = [
-    "FD_SETSIZE",
     "Precision",
     "PrecisionEventLoop",
     "PrecisionSelector",
