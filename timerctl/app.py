@@ -15,10 +15,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, cast
 
-import click
-
 from .errors import ExitCode, OutputError, TimerctlError
 from .exits import quiet_stdout
+from .stdio import echo_err
 
 if TYPE_CHECKING:
     from .events import Event
@@ -169,7 +168,7 @@ def export(renderer: Any, svg: str | None, html: str | None) -> int:
     try:
         renderer.export(svg, html)
     except OutputError as exc:
-        click.echo(f"timerctl: {exc}", err=True)
+        echo_err(f"timerctl: {exc}")
         return ExitCode.IOERR
     return ExitCode.OK
 
@@ -182,10 +181,9 @@ def _failure_notes() -> Callable[[Event], None]:
     def note(event: Event) -> None:
         if type(event) is CallRecord and event.failed and event.error is not None:
             message = event.error.message.splitlines()[0] if event.error.message else ""
-            click.echo(
+            echo_err(
                 f"timerctl: {event.entry} call {event.n} failed: {event.error.type}"
-                f"{': ' + message if message else ''}",
-                err=True,
+                f"{': ' + message if message else ''}"
             )
 
     return note
