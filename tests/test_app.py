@@ -70,3 +70,13 @@ def test_every_registry_gets_the_built_ins_with_their_validators() -> None:
     spec = Registry().get("sleep")
     assert spec is not None and spec.origin == "built-in"
     assert spec.check_args(("soon",), {}) == "sleep takes a number of seconds, not 'soon'"
+
+
+def test_the_core_of_a_run_imports_neither_click_nor_rich() -> None:
+    # The CLI and the renderers sit on top: app.py (RunRequest -> exit code) needs neither.
+    code = (
+        "import sys, timerctl.app; "
+        "print([m for m in sys.modules if m.split('.')[0] in ('click', 'rich')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

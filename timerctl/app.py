@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from .errors import ExitCode, OutputError, TimerctlError
-from .exits import quiet_stdout
-from .stdio import echo_err
+from .stdio import echo_err, quiet_stdout
 
 if TYPE_CHECKING:
     from .events import Event

@@ -13,6 +13,7 @@ import click
 
 from .errors import ExitCode, OutputClosed, ScheduleError, TimerctlError
 from .safe import escape
+from .stdio import quiet_stdout
 
 #: errors of a stdout that cannot take more (a full disk, a quota, an I/O error)
 FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
@@ -35,15 +36,6 @@ def tell(exc: TimerctlError) -> None:
     click.echo(
         escape(f"timerctl: {exc}") if not isinstance(exc, ScheduleError) else str(exc), err=True
     )
-
-
-def quiet_stdout() -> None:
-    """After the reader closed our stdout, point it at /dev/null so exit flushes stay silent."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 class MappingGroup(click.Group):

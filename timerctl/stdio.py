@@ -1,4 +1,5 @@
-"""The core's own lines on stderr, without click: the run's notes and errors are written here.
+"""The core's own use of the standard streams, without click: its lines on stderr, and a
+stdout whose reader went away made quiet.
 
 ``echo_err`` writes the bytes ``click.echo(message, err=True)`` wrote before, so that moving the
 core off click changes nothing on stderr: ANSI styles stripped unless stderr is a terminal, one
@@ -9,6 +10,7 @@ as with ``PYTHONIOENCODING=ascii``) UTF-8 straight to the binary buffer, as clic
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import sys
 from typing import IO, Any
@@ -65,3 +67,12 @@ def echo_err(message: str) -> None:
     else:
         buffer.write(text.encode("utf-8", "replace"))
         buffer.flush()
+
+
+def quiet_stdout() -> None:
+    """After the reader closed our stdout, point it at /dev/null so exit flushes stay silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
