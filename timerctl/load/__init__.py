@@ -1,8 +1,10 @@
 """Schedule files -> a validated ``Schedule``, or every problem of the file, located.
 
-The data flow, one module a step: ``source`` (bytes, size bound, UTF-8), ``toml`` (the parser,
-its located failures, and positions when needed), ``check`` (the ``rules`` applied entry by
-entry), with ``messages`` for how values are shown.
+The data flow, one module a step: ``source`` (bytes, size bound, UTF-8), ``toml`` (the parse,
+by ``parser``, in ``pieces`` when the text is big, and its located failures), ``check`` (the
+``rules`` applied: valid entries a shape at a time by ``batch``, every problem of the others
+entry by entry), ``locate`` (where a problem was written) and ``messages`` (how values are
+shown).
 """
 
 from __future__ import annotations

@@ -1,33 +1,33 @@
-"""A parsed document -> Schedule, applying the rules of ``rules.py`` entry by entry.
+"""A parsed document -> Schedule, applying the rules of ``rules.py``.
 
-Every problem of the file is collected, each with the path of what it is about
-(``("call", 3, "later")``); positions are looked up only at the end, when there are problems
-(``toml.Locator``), so a valid file costs its parse and one dict-dispatch per key.
+Valid entries are checked and built a shape at a time (``batch``); every other entry is judged
+here, entry by entry, and each of its problems recorded with the path of what it is about
+(``("call", 3, "later")``). Positions are looked up only at the end, when there are problems
+(``locate.Locator``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import os
 from collections.abc import Callable
 from datetime import datetime
 from datetime import time as dtime
+from operator import attrgetter
 from typing import Any
 
 from ..errors import PluginError, Problem, ScheduleError
 from ..registry import Registry, suggest
 from ..schedule import Call, Repeat, RunConfig, Schedule
 from . import messages as msg
+from .batch import Batch
 from .localtime import Gap, next_time, resolve_datetime
 from .locate import Locator, Path
+from .references import reference_problems
 from .rules import (
     CALENDARS,
-    CALL_EXTRAS,
     CALL_KEYS,
     CALL_RULES,
-    EXTRA_KEYSET,
-    KIND_OF,
     NEEDS,
     NOT_FOR_CALENDARS,
     REPEAT_INTO,
@@ -133,40 +133,71 @@ class Checker:
 
     # [[call]] --------------------------------------------------------------------------------
     def calls(self, raw: Any) -> list[Call]:
-        if raw is None:
-            self.problem((), msg.NO_CALLS)
+        entries = self.entries(raw)
+        if not entries:
             return []
-        if type(raw) is dict:
+        self.locator = Locator(self.text, len(entries))
+        self.locator.entries = entries
+        built, keys, done = Batch(self).calls(entries)
+        # every entry valid and named, none names another, and no name is taken twice
+        if done and not self.naming and len(set(map(attrgetter("name"), built))) == len(built):
+            return built  # type: ignore[return-value]
+        return self.one_by_one(entries, built, keys)
+
+    def entries(self, raw: Any) -> list[dict[str, Any]]:
+        """The [[call]] entries, or [] after saying why there are none."""
+        if raw is None or raw == []:
+            self.problem(() if raw is None else ("call",), msg.NO_CALLS)
+        elif type(raw) is dict:
             self.problem(("call",), msg.CALL_IS_TABLE)
-            return []
-        if type(raw) is not list or not set(map(type, raw)) <= {dict}:  # parsers make dicts
+        elif type(raw) is not list or not set(map(type, raw)) <= {dict}:  # parsers make dicts
             self.problem(("call",), msg.CALL_NOT_ARRAY)
-            return []
-        if not raw:
-            self.problem(("call",), msg.NO_CALLS)
-            return []
-        self.locator = Locator(self.text, len(raw))
-        self.locator.entries = raw
+        else:
+            return raw
+        return []
+
+    def one_by_one(
+        self, raw: list[dict[str, Any]], built: list[Call | None], keys: list[str]
+    ) -> list[Call]:
+        """The entries in file order: those the fast path left judged, every one named, each
+        name checked against the names before it."""
         counters: dict[str, int] = {}
         seen: dict[str, int] = {}  # name -> the entry that has it
-        built: list[Call] = []
+        calls: list[Call] = []
         referring: list[tuple[int, Call]] = []
-        entry = self.entry
-        for i, d in enumerate(raw):
-            name, call = entry(i, d, counters)
+        for i, (call, key) in enumerate(zip(built, keys, strict=True)):
+            name = self.name_of(i, raw[i], call, key, counters)
             if name is None:
                 continue
             if name in seen:
-                self.problem(("call", i, "name"), self._duplicate(name, seen[name], "name" in d))
+                taken = self._duplicate(name, seen[name], "name" in raw[i])
+                self.problem(("call", i, "name"), taken)
                 continue
             seen[name] = i
             if call is not None:
-                built.append(call)
+                calls.append(call)
                 if call.callback in self.naming:
                     referring.append((i, call))
         if referring:
-            self.entry_references(referring, list(seen))
-        return built
+            for where, message in reference_problems(self.naming, referring, list(seen)):
+                self.problem(where, message)
+        if not self.pending and len(calls) < len(raw):
+            lost = next(i for i, call in enumerate(built) if call is None)
+            raise AssertionError(f"entry {lost} was neither built nor refused")
+        return calls
+
+    def name_of(
+        self, i: int, d: dict[str, Any], call: Call | None, key: str, counters: dict[str, int]
+    ) -> str | None:
+        """A built entry's name (a default one is the kind and a count); else the name of an
+        entry judged now, after its problems are recorded."""
+        if call is None:
+            return self.problems_of(i, d, counters)[0]
+        n = counters[key] = counters.get(key, 0) + 1
+        fields = call.__dict__
+        if fields["name"] is None:
+            fields["name"] = f"{key}#{n}"
+        return fields["name"]  # type: ignore[no-any-return]
 
     @staticmethod
     def _duplicate(name: str, first: int, named: bool) -> Message:
@@ -176,154 +207,19 @@ class Checker:
 
         return message
 
-    def entry(
-        self, i: int, d: dict[str, Any], counters: dict[str, int]
-    ) -> tuple[str | None, Call | None]:
-        """The entry's name (when it has one, valid or not) and its Call (when valid).
-
-        Written for speed: a 100,000-entry schedule runs it 100,000 times. The good case is
-        a few C-level set and dict operations and one converter call per key; every problem
-        is found again, slowly, and worded, by ``problems_of``.
-        """
-        keys = d.keys()
-        if not keys <= CALL_KEYSET:
-            return self.problems_of(i, d, counters)
-        try:
-            values = {key: CALL_RULES[key](value) for key, value in d.items()}
-        except Bad:
-            return self.problems_of(i, d, counters)
-        timing = keys & TIMING_KEYSET
-        if len(timing) != 1 or "callback" not in values:
-            return self.problems_of(i, d, counters)
-        (key,) = timing
-        offset = values[key]
-        wall_at: Any = None
-        rule = None
-        if key in CALENDARS:
-            if not keys.isdisjoint(NOT_FOR_CALENDARS):
-                return self.problems_of(i, d, counters)
-            rule, offset = _wall_rule(key, values), 0.0
-        elif "tz" in values:
-            return self.problems_of(i, d, counters)
-        elif type(offset) is not float:
-            wall_at = self.wall_clock(offset)
-            if type(wall_at) is str:
-                return self.problems_of(i, d, counters)
-            offset = 0.0
-        spec = self.specs.get(values["callback"], _UNCHECKED)
-        if spec is _UNCHECKED:
-            spec = self.lookup(values["callback"])
-        if spec is None:
-            return self.problems_of(i, d, counters)
-        args = values.get("args", ())
-        kwargs = values.get("kwargs")
-        # Binding depends only on how many arguments and which keywords: checked once per
-        # shape, not once per entry. A callback's own check of the values is per entry.
-        shape = (spec.name, len(args), tuple(kwargs) if kwargs else ())
-        why = self.arg_checks.get(shape, _UNCHECKED)
-        if why is _UNCHECKED:
-            why = self.arg_checks[shape] = spec.bind_error(args, kwargs or _NO_KWARGS)
-        if why is None and spec.validate is not None:
-            why = spec.validate(args, kwargs or _NO_KWARGS)
-        if why is not None:
-            return self.problems_of(i, d, counters)
-        repeat = None
-        if rule is None and not keys.isdisjoint(REPEAT_KEYSET):
-            if "every" not in values:
-                return self.problems_of(i, d, counters)
-            fields = {into: values[k] for k, into in REPEAT_INTO if k in values}
-            until = fields.get("until")
-            if until is not None and until < (
-                offset if wall_at is None else wall_at.timestamp() - self.now
-            ):
-                return self.problems_of(i, d, counters)
-            repeat = _new(Repeat)
-            _set(repeat, "__dict__", {**_REPEAT_DEFAULTS, **fields})
-        n = counters[key] = counters.get(key, 0) + 1
-        name = values.get("name")
-        if name is None:
-            name = f"{key}#{n}"  # the default name: the timing key (the kind) and a count
-        # The Call is made without a second check (its __init__ and __post_init__ would be a
-        # quarter of a 100,000-entry load).
-        fields = {
-            "name": name,
-            "kind": KIND_OF[key],
-            "callback": spec.name,
-            "args": args,
-            "kwargs": kwargs if kwargs is not None else {},
-            "offset": offset,
-            "wall_at": wall_at,
-            "repeat": repeat,
-            "line": 0,
-        }
-        if rule is not None:
-            fields["rule"] = rule
-        if not keys.isdisjoint(EXTRA_KEYSET):  # keys whose rows name another attribute of Call
-            fields.update((into, values[k]) for k, into in CALL_EXTRAS if k in values)
-        call = _new(Call)
-        _set(call, "__dict__", fields)
-        return name, call
-
     def problems_of(
         self, i: int, d: dict[str, Any], counters: dict[str, int]
     ) -> tuple[str | None, None]:
         """Every problem of an entry, recorded; its name (to find duplicates), if it has one."""
-        values: dict[str, Any] = {}
-        for key, value in d.items():
-            convert = CALL_RULES.get(key)
-            if convert is None:
-                self.problem(
-                    ("call", i, key), msg.unknown_key(key, "[[call]]", suggest(key, CALL_KEYS))
-                )
-                continue
-            try:
-                values[key] = convert(value)
-            except Bad as bad:
-                values[key] = bad  # refused: said here, and skipped by the checks below
-                self.problem(("call", i, key), bad.message)
-
+        values = self.converted(i, d)
         timing = [k for k in TIMING_KEYS if k in d]
-        offset = values.get(timing[0]) if len(timing) == 1 else None
-        wall_at: Any = None
         calendar = len(timing) == 1 and timing[0] in CALENDARS
-        if calendar:
-            for key in NOT_FOR_CALENDARS & d.keys():
-                self.problem(("call", i, key), msg.not_for_calendar(key, timing[0]))
-        elif "tz" in d:
-            self.problem(("call", i, "tz"), msg.tz_needs_calendar())
-        if calendar:
-            offset = 0.0
-        elif len(timing) == 1:
-            if offset is not None and type(offset) is not float and type(offset) is not Bad:
-                moment = self.wall_clock(offset)
-                if type(moment) is str:
-                    self.problem(("call", i, "at"), moment)
-                else:
-                    wall_at = moment
-                offset = 0.0
-        elif not timing:
-            self.problem(("call", i), msg.NO_TIMING)
-        else:
-            self.problem(("call", i, timing[1]), msg.two_timings(timing[0], timing[1]))
-
-        callback = values.get("callback")
-        spec = None
-        if callback is None:
-            self.problem(("call", i), msg.NO_CALLBACK)
-        elif type(callback) is str:
-            spec = self.callback(i, callback)
-
-        args = values.get("args", ())
-        kwargs = values.get("kwargs")
-        if spec is not None and type(args) is not Bad and type(kwargs) is not Bad:
-            why = spec.bind_error(args, kwargs or {}) or spec.value_error(args, kwargs or {})
-            if why:
-                key = "kwargs" if "kwargs" in d else "args" if "args" in d else "callback"
-                self.problem(("call", i, key), f"bad arguments for '{spec.name}': {why}")
-
+        offset, wall_at = self.timing(i, d, values, timing, calendar)
+        spec = self.callback_of(i, values)
+        if spec is not None:
+            self.arguments_of(i, d, values, spec)
         if not calendar and not d.keys().isdisjoint(REPEAT_KEYSET):
             self.repeat(i, d, values, offset, wall_at)
-
         name = values.get("name")
         if type(name) is Bad:
             name = None
@@ -332,6 +228,66 @@ class Checker:
             if name is None:
                 name = f"{timing[0]}#{n}"
         return name, None
+
+    def converted(self, i: int, d: dict[str, Any]) -> dict[str, Any]:
+        """The entry's values as its rules convert them (a refused one: its ``Bad``)."""
+        values: dict[str, Any] = {}
+        for key, value in d.items():
+            convert = CALL_RULES.get(key)
+            if convert is None:
+                where = ("call", i, key)
+                self.problem(where, msg.unknown_key(key, "[[call]]", suggest(key, CALL_KEYS)))
+                continue
+            try:
+                values[key] = convert(value)
+            except Bad as bad:
+                values[key] = bad  # refused: said here, and skipped by the checks below
+                self.problem(("call", i, key), bad.message)
+        return values
+
+    def timing(
+        self, i: int, d: dict[str, Any], values: dict[str, Any], timing: list[str], calendar: bool
+    ) -> tuple[Any, datetime | None]:
+        """The problems of the entry's timing keys; its offset and wall-clock moment."""
+        if calendar:
+            for key in NOT_FOR_CALENDARS & d.keys():
+                self.problem(("call", i, key), msg.not_for_calendar(key, timing[0]))
+            return 0.0, None
+        if "tz" in d:
+            self.problem(("call", i, "tz"), msg.tz_needs_calendar())
+        if not timing:
+            self.problem(("call", i), msg.NO_TIMING)
+            return None, None
+        if len(timing) > 1:
+            self.problem(("call", i, timing[1]), msg.two_timings(timing[0], timing[1]))
+            return None, None
+        offset = values.get(timing[0])
+        if offset is None or type(offset) is float or type(offset) is Bad:
+            return offset, None
+        moment = self.wall_clock(offset)
+        if isinstance(moment, str):
+            self.problem(("call", i, "at"), moment)
+            return 0.0, None
+        return 0.0, moment
+
+    def callback_of(self, i: int, values: dict[str, Any]) -> Any:
+        """The entry's CallbackSpec, or None (after saying why, unless it was refused)."""
+        callback = values.get("callback")
+        if callback is None:
+            self.problem(("call", i), msg.NO_CALLBACK)
+            return None
+        return self.callback(i, callback) if type(callback) is str else None
+
+    def arguments_of(self, i: int, d: dict[str, Any], values: dict[str, Any], spec: Any) -> None:
+        """Whether the callback takes the entry's arguments (unless they were refused)."""
+        args = values.get("args", ())
+        kwargs = values.get("kwargs")
+        if type(args) is Bad or type(kwargs) is Bad:
+            return
+        why = spec.bind_error(args, kwargs or {}) or spec.value_error(args, kwargs or {})
+        if why:
+            key = "kwargs" if "kwargs" in d else "args" if "args" in d else "callback"
+            self.problem(("call", i, key), f"bad arguments for '{spec.name}': {why}")
 
     def lookup(self, name: str) -> Any:
         """The CallbackSpec of a name (cached), None when there is none (or it fails)."""
@@ -428,42 +384,3 @@ class Checker:
         built = _new(Repeat)
         _set(built, "__dict__", {**_REPEAT_DEFAULTS, **fields})
         return built
-
-    def entry_references(self, referring: list[tuple[int, Call]], names: list[str]) -> None:
-        """Arguments that name entries (``cancel``'s) must name one that exists."""
-        for i, call in referring:
-            spec = self.naming[call.callback]
-            try:
-                bound = inspect.signature(spec.func).bind(*call.args, **call.kwargs)
-            except (TypeError, ValueError):
-                continue
-            for param in spec.entry_params:
-                if param not in bound.arguments:
-                    continue
-                target = bound.arguments[param]
-                key = "kwargs" if param in call.kwargs else "args"
-                if not isinstance(target, str):
-                    self.problem(
-                        ("call", i, key),
-                        f"'{call.callback}' takes the name of an entry (a string), "
-                        f"not {msg.show(target)}",
-                    )
-                elif target not in names:
-                    self.problem(
-                        ("call", i, key),
-                        f"'{call.callback}' names no entry of this schedule: "
-                        f"{msg.quoted(target)}{suggest(target, names)}",
-                    )
-
-
-def _wall_rule(key: str, values: dict[str, Any]) -> Any:
-    """A cron/calendar entry's timing: its expression, zone and bounds (all checked)."""
-    from ..calendars import RuleKind, WallRule
-
-    return WallRule(
-        RuleKind(key),
-        values[key],
-        values.get("tz"),
-        count=values.get("count"),
-        until=values.get("until"),
-    )

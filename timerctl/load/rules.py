@@ -346,6 +346,7 @@ RUN_KEYS = _keys(RUN_FIELDS)
 TIMING_KEYS = _keys(f for f in CALL_FIELDS if f.timing is not None)
 REPEAT_KEYS = _keys(f for f in CALL_FIELDS if f.part == REPEAT)
 KIND_OF = {f.key: f.timing for f in CALL_FIELDS if f.timing is not None}
+KEY_OF = {kind: key for key, kind in KIND_OF.items()}  # a Kind -> its timing key
 NEEDS = {f.key: f.needs for f in CALL_FIELDS if f.needs is not None}
 
 #: key -> its converter: what the checker calls once per key of each entry
