@@ -8,6 +8,7 @@ whole parser's own error).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -26,9 +27,10 @@ def whole(text: str) -> Any:
         return type(exc), str(exc)
 
 
-def in_pieces(text: str, per: int = 1) -> Any:
+def in_pieces(text: str, chars: int = 1) -> Any:
+    """Cut at every ``[[call]]`` line (``chars`` 1), or at fewer."""
     try:
-        return pieces.loads(text, min_chars=0, per=per)
+        return pieces.loads(text, min_chars=0, chars=chars)
     except parser.decode_errors() as exc:
         return type(exc), str(exc)
 
@@ -69,13 +71,17 @@ TRICKY = {
 @pytest.mark.parametrize("text", TRICKY.values(), ids=TRICKY.keys())
 def test_pieces_mean_what_the_whole_text_means(text: str) -> None:
     assert in_pieces(text) == whole(text)
-    assert in_pieces(text, per=2) == whole(text)
+    assert in_pieces(text, chars=60) == whole(text)
 
 
 def test_a_big_text_is_cut_and_a_small_one_is_not() -> None:
     text = ENTRY * 20_000
     assert len(text) >= pieces.MIN_CHARS
-    assert len(pieces.cuts(text)) == -(-20_000 // pieces.PER_PIECE)
+    starts = pieces.cuts(text)
+    assert all(text.startswith("[[call]]", at) for at in starts)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert min(gaps) >= pieces.PIECE_CHARS and max(gaps) < pieces.PIECE_CHARS + len(ENTRY)
+    assert pieces.cuts("x = 1\n" + ENTRY)[0] == 6 and pieces.cuts("x = 1\n") == []
     assert pieces.loads(text) == parser.loads(text)
     assert pieces.loads(ENTRY * 3) == parser.loads(ENTRY * 3)
 
@@ -146,12 +152,12 @@ poison = st.sampled_from(
     st.lists(st.tuples(header, st.lists(body_line, max_size=3)), min_size=2, max_size=8),
     poison,
     st.integers(0, 8),
-    st.integers(1, 3),
+    st.integers(1, 80),
 )
 def test_mostly_valid_schedules_cut_anywhere_mean_the_same(
-    top: str, entries: list[tuple[str, list[str]]], bad: str, where: int, per: int
+    top: str, entries: list[tuple[str, list[str]]], bad: str, where: int, chars: int
 ) -> None:
     blocks = [h + "".join(lines) for h, lines in entries]
     blocks.insert(min(where, len(blocks)), bad)
     text = top + "".join(blocks)
-    assert in_pieces(text, per) == whole(text)
+    assert in_pieces(text, chars) == whole(text)
