@@ -355,6 +355,23 @@ def test_check_all_valid_exits_0_and_runs_nothing(runner: CliRunner, here: Path)
     assert not marker.exists()
 
 
+@pytest.mark.parametrize(
+    "files, code", [(["seed.toml", "data.toml"], 0), (["seed.toml", "bad.toml", "data.toml"], 2)]
+)
+def test_check_exits_at_once_with_every_line_written(
+    here: Path, files: list[str], code: int
+) -> None:
+    """check leaves its schedules to the OS (an exit without freeing them, exits.end): what it
+    wrote to a pipe, buffered or not, still arrives, and the status is still the command's."""
+    res = subprocess.run(
+        [TIMERCTL, "check", *files], capture_output=True, text=True, env=clean_env(), check=False
+    )
+    assert res.returncode == code, res.stderr
+    ok = [f"{f}: ok ({n})" for f, n in (("seed.toml", "3 entries"), ("data.toml", "1 entry"))]
+    assert res.stdout.splitlines() == ok
+    assert ("Found 3 errors in bad.toml" in res.stderr) == (code == 2)
+
+
 def test_check_needs_a_file(runner: CliRunner) -> None:
     res = runner.invoke(cli, ["check"])
     assert res.exit_code == 2

@@ -292,7 +292,7 @@ def main() -> None:
     quietly, whatever command was writing (run, plan, report, --help). Output still buffered
     when the command returns is flushed here, where a reader gone away can still be told.
     """
-    from .exits import flush_stdout, invoke, late_signal, quiet_stderr
+    from .exits import end, flush_stdout, invoke, late_signal, quiet_stderr
     from .signals import hold_for_exit, install_early
 
     install_early()  # a signal from here on is a quiet exit, 128 + N (signals.py)
@@ -310,4 +310,4 @@ def main() -> None:
         quiet_stderr()  # a closed stderr must not change the exit status
     code = late_signal(code)
     hold_for_exit()  # a signal now must not change what the end record said
-    sys.exit(code)
+    end(code)

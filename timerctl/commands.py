@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def check(paths: Iterable[str]) -> int:
     """Validate every file, reporting every problem of each: 0 all valid, 2 any invalid."""
-    from .exits import tell
+    from .exits import leave_to_os, tell
     from .load import load
     from .registry import REGISTRY
 
@@ -30,6 +30,7 @@ def check(paths: Iterable[str]) -> int:
             worst = ExitCode.USAGE
             continue
         n = len(loaded.calls)
+        leave_to_os(loaded)
         click.echo(f"{escape(loaded.path)}: ok ({n} entr{'y' if n == 1 else 'ies'})")
     return worst
 
