@@ -148,13 +148,13 @@ class Batch:
         columns: dict[str, list[Any]] = {}
         wrong: set[int] = set()
         for key in shape:
-            columns[key], refused = _converted(CALL_RULES[key], list(map(itemgetter(key), entries)))
+            columns[key], refused = _converted(CALL_RULES[key], itemgetter(key), entries)
             wrong.update(refused)
         offsets, walls, rules = self.timings(plan, columns, wrong)
         specs = self.specs(columns["callback"], wrong)
         args = columns.get("args") or [()] * n
         kwargs = columns.get("kwargs") or [None] * n
-        self.arguments(specs, args, kwargs, wrong)
+        self.arguments(specs, args, columns.get("kwargs"), wrong)
         repeats = self.repeats(plan, columns, offsets, walls, wrong) if plan.repeat else [None] * n
         kind = plan.kind
         made = [
@@ -235,15 +235,16 @@ class Batch:
         return specs
 
     def arguments(
-        self, specs: list[Any], args: list[Any], kwargs: list[Any], wrong: set[int]
+        self, specs: list[Any], args: list[Any], kwargs: list[Any] | None, wrong: set[int]
     ) -> None:
-        """Whether each entry's callback takes its arguments. Binding depends only on how many
-        and which keywords (``CallbackSpec.bind_error``): checked once per such shape. A
-        callback's own check of the values is per entry."""
+        """Whether each entry's callback takes its arguments (``kwargs``: None when the shape
+        has none). Binding depends only on how many and which keywords
+        (``CallbackSpec.bind_error``): checked once per such shape. A callback's own check of
+        the values is per entry."""
         names = list(map(attrgetter("name"), specs))  # None: the entry is wrong already
         counts = [0 if a is None else len(a) for a in args] if wrong else list(map(len, args))
-        keywords = [tuple(k) if k else () for k in kwargs] if any(kwargs) else [()] * len(args)
-        shapes = list(zip(names, counts, keywords, strict=True))
+        keywords = [tuple(k) if k else () for k in kwargs] if kwargs else repeat(())
+        shapes = list(zip(names, counts, keywords))  # noqa: B905 - keywords may repeat ()
         refused = {shape for shape in set(shapes) if shape[0] is not None and self.binds(shape)}
         if refused:
             wrong.update(j for j, shape in enumerate(shapes) if shape in refused)
@@ -252,11 +253,22 @@ class Batch:
                 self.validated(name, names, args, kwargs, wrong)
 
     def validated(
-        self, name: str, names: list[Any], args: list[Any], kwargs: list[Any], wrong: set[int]
+        self,
+        name: str,
+        names: list[Any],
+        args: list[Any],
+        kwargs: list[Any] | None,
+        wrong: set[int],
     ) -> None:
         """The callback's own check of the values of each of its entries."""
         check = self.named[name].validate
-        rows = zip(names, args, kwargs, strict=True)
+        keywords: Any = repeat(_NO_KWARGS) if kwargs is None else kwargs
+        if not wrong and names.count(name) == len(names):  # the usual: in C, every entry
+            whys = list(map(check, args, keywords))
+            if any(whys):
+                wrong.update(j for j, why in enumerate(whys) if why)
+            return
+        rows = zip(names, args, keywords)  # noqa: B905 - keywords may repeat {}
         wrong.update(
             j
             for j, (one, a, k) in enumerate(rows)
@@ -339,14 +351,17 @@ def _call(fields: dict[str, Any]) -> Call:
     return call
 
 
-def _converted(convert: Callable[[Any], Any], values: list[Any]) -> tuple[list[Any], list[int]]:
-    """A column converted, and the positions of the values the rule refused."""
+def _converted(
+    convert: Callable[[Any], Any], get: Callable[[Any], Any], entries: list[dict[str, Any]]
+) -> tuple[list[Any], list[int]]:
+    """A key's column of values (``get`` of each entry) converted, and the positions of the
+    values the rule refused (None in the column)."""
     try:
-        return list(map(convert, values)), []
+        return list(map(convert, map(get, entries))), []
     except Bad:
         pass
     column, refused = [], []
-    for j, value in enumerate(values):
+    for j, value in enumerate(map(get, entries)):
         try:
             column.append(convert(value))
         except Bad:

@@ -87,7 +87,8 @@ def seconds(
     def convert(value: Any) -> Any:
         t = type(value)
         if (t is float or t is int) and floor <= value <= most:  # NaN fails the comparison
-            return value + 0.0  # a float, and -0.0 is 0.0: one zero on every path
+            # a float, and -0.0 is 0.0: one zero on every path (a float kept as it is: no copy)
+            return value if t is float and value else value + 0.0
         if t is str and SECONDS_FROM_TEXT is not None:
             try:
                 value = SECONDS_FROM_TEXT(value)
@@ -120,7 +121,7 @@ def moment(key: str) -> Convert:
         t = type(value)
         if t is float or t is int:
             if 0 <= value <= TIMESTAMP_LIKE:
-                return value + 0.0
+                return value if t is float and value else value + 0.0
             number(value)  # finite and >= 0, else it says so
             # Loop time is not wall time; a Unix timestamp here would mean decades.
             raise Bad(
