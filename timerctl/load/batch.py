@@ -43,8 +43,6 @@ _TIMING_KEYSET = frozenset(TIMING_KEYS)
 _REPEAT_KEYSET = frozenset(key for key, _ in REPEAT_INTO)
 _new, _set = object.__new__, object.__setattr__
 _UNCHECKED = object()
-#: entries built at a time (then dropped from the parsed document)
-_SLICE = 4096
 _NO_KWARGS: dict[str, Any] = {}  # shown to validators of entries without kwargs: never kept
 #: every attribute of a Repeat in its own __dict__, as __init__ would leave it
 _REPEAT_DEFAULTS = {
@@ -102,7 +100,6 @@ class Batch:
         self.checker = checker
         self.plans: dict[tuple[str, ...], Plan | None] = {}
         self.named: dict[str, Any] = {}  # a spec's own name -> the spec
-        self.explicit = bytearray()
 
     def calls(self, raw: list[dict[str, Any]]) -> tuple[list[Call | None], list[str], bool]:
         """Every entry's Call, in file order (None for an entry the slow path must judge), its
@@ -111,15 +108,9 @@ class Batch:
         A default name counts the entries of its kind before it in the file, whatever their
         shape: when every entry is built they are named here, a kind at a time; else
         ``Checker.calls`` names them, in file order, with the entries it judges.
-
-        An entry built is dropped from ``raw`` (set to None), a slice of a shape at a time: so
-        the parsed document and the Calls are not all held at once (a 100,000-entry file:
-        ~50 MB less at the peak). ``Checker.parsed`` reads the text again if they are wanted
-        (to locate a problem of a built entry: a name taken twice).
         """
         built: list[Call | None] = [None] * len(raw)
         keys = [""] * len(raw)
-        self.explicit = bytearray(len(raw))  # 1: the entry has a name of its own
         groups: dict[tuple[str, ...], list[int]] = {}
         for i, shape in enumerate(map(tuple, raw)):
             group = groups.get(shape)
@@ -133,35 +124,16 @@ class Batch:
             plan = self.plans.get(shape) or self.plans.setdefault(shape, plan_of(shape))
             if plan is None:
                 continue
-            for start in range(0, len(where), _SLICE):
-                done += self.slice(plan, shape, where[start : start + _SLICE], raw, built, keys)
+            calls, wrong = self.group(plan, shape, list(map(raw.__getitem__, where)))
+            deque(map(built.__setitem__, where, calls), 0)  # in C: built[i] = call
+            deque(map(keys.__setitem__, where, repeat(plan.key)), 0)
+            done += len(where) - wrong
             kinds.setdefault(plan.key, []).append((where, "name" in shape))
-            if "name" in shape:
-                deque(map(self.explicit.__setitem__, where, repeat(1)), 0)
         if done < len(raw):
             return built, keys, False
         for key, wheres in kinds.items():
             _name(built, key, wheres)
         return built, keys, True
-
-    def slice(
-        self,
-        plan: Plan,
-        shape: tuple[str, ...],
-        where: list[int],
-        raw: list[Any],
-        built: list[Call | None],
-        keys: list[str],
-    ) -> int:
-        """Build the entries at ``where`` (of one shape) into ``built``, dropping from ``raw``
-        those built; how many were."""
-        calls, wrong = self.group(plan, shape, list(map(raw.__getitem__, where)))
-        deque(map(built.__setitem__, where, calls), 0)  # in C: built[i] = call
-        deque(map(keys.__setitem__, where, repeat(plan.key)), 0)
-        if wrong:
-            where = [i for i, call in zip(where, calls, strict=True) if call is not None]
-        deque(map(raw.__setitem__, where, repeat(None)), 0)
-        return len(where)
 
     def group(
         self, plan: Plan, shape: tuple[str, ...], entries: list[dict[str, Any]]

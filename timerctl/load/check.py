@@ -20,7 +20,6 @@ from ..errors import PluginError, Problem, ScheduleError
 from ..registry import Registry, suggest
 from ..schedule import Call, Repeat, RunConfig, Schedule
 from . import messages as msg
-from . import pieces
 from .batch import Batch
 from .localtime import Gap, next_time, resolve_datetime
 from .locate import Locator, Path
@@ -77,11 +76,6 @@ class Checker:
             self.locator.wanted.add(where[1])
 
     def problems(self) -> list[Problem]:
-        # the locator checks a problem entry's lines against its parse: the fast path dropped
-        # those it built (one may have a problem: a name taken twice)
-        entries = self.locator.entries
-        if any(entries[i] is None for i in self.locator.wanted):
-            entries[:] = pieces.loads(self.text)["call"]  # parsed before: it cannot fail
         where = self.locator.where
         found = []
         for path, message, value in self.pending:
@@ -144,12 +138,11 @@ class Checker:
             return []
         self.locator = Locator(self.text, len(entries))
         self.locator.entries = entries
-        batch = Batch(self)
-        built, keys, done = batch.calls(entries)
+        built, keys, done = Batch(self).calls(entries)
         # every entry valid and named, none names another, and no name is taken twice
         if done and not self.naming and len(set(map(attrgetter("name"), built))) == len(built):
             return built  # type: ignore[return-value]
-        return self.one_by_one(entries, built, keys, batch.explicit)
+        return self.one_by_one(entries, built, keys)
 
     def entries(self, raw: Any) -> list[dict[str, Any]]:
         """The [[call]] entries, or [] after saying why there are none."""
@@ -164,11 +157,10 @@ class Checker:
         return []
 
     def one_by_one(
-        self, raw: list[Any], built: list[Call | None], keys: list[str], explicit: bytearray
+        self, raw: list[dict[str, Any]], built: list[Call | None], keys: list[str]
     ) -> list[Call]:
         """The entries in file order: those the fast path left judged, every one named, each
-        name checked against the names before it (``explicit``: which built entries, dropped
-        from ``raw``, had a name of their own)."""
+        name checked against the names before it."""
         counters: dict[str, int] = {}
         seen: dict[str, int] = {}  # name -> the entry that has it
         calls: list[Call] = []
@@ -178,8 +170,7 @@ class Checker:
             if name is None:
                 continue
             if name in seen:
-                named = bool(explicit[i]) if raw[i] is None else "name" in raw[i]
-                taken = self._duplicate(name, seen[name], named)
+                taken = self._duplicate(name, seen[name], "name" in raw[i])
                 self.problem(("call", i, "name"), taken)
                 continue
             seen[name] = i
