@@ -48,6 +48,11 @@ def load_text(
         return checker.schedule(doc)
     finally:
         if was_enabled:
+            # What was built is all in the youngest generation: the next collection would walk
+            # it all, and the one after. Straight to the oldest instead (freeze, then unfreeze:
+            # two list splices); cycles among it are still collected there.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
