@@ -1,6 +1,6 @@
 """check's fast path (``load/batch.py``, a shape at a time) against its slow one
-(``Checker.problems_of``, an entry at a time), and the Calls it builds against the model's own
-constructors.
+(``Checker.problems_of``, an entry at a time), the Calls it builds against the model's own
+constructors, and ``timerctl check``'s judging without building against loading.
 
 Random documents of entries mixing good and bad keys and values are loaded twice: as they are,
 and with the fast path doubting every entry (then the slow path judges each). The problems
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from timerctl.errors import ScheduleError
-from timerctl.load import batch, load_text
+from timerctl.load import batch, count_text, load_text
 from timerctl.load.rules import CALL_RULES, KIND_OF, TIMING_KEYS
 from timerctl.schedule import Call, Mode, Overlap, Repeat
 
@@ -78,6 +78,14 @@ def outcome(text: str) -> Any:
         return [(p.line, p.col, p.message) for p in exc.problems]
 
 
+def count_outcome(text: str) -> Any:
+    """What ``timerctl check`` makes of text: the entries judged, none built."""
+    try:
+        return count_text(text, "s.toml", now=NOW).entries
+    except ScheduleError as exc:
+        return [(p.line, p.col, p.message) for p in exc.problems]
+
+
 def slow_outcome(text: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     with monkeypatch.context() as m:
         m.setattr(batch, "plan_of", lambda shape: None)  # doubt every entry
@@ -126,9 +134,11 @@ def test_fast_and_slow_paths_agree(monkeypatch: pytest.MonkeyPatch, parts: list[
     fast = outcome(text)
     if isinstance(fast, list):
         assert slow_outcome(text, monkeypatch) == fast
+        assert count_outcome(text) == fast
     else:  # the slow path builds no Call: a valid file doubted everywhere is an internal error
         with pytest.raises(AssertionError, match="neither built nor refused"):
             slow_outcome(text, monkeypatch)
+        assert count_outcome(text) == len(fast.calls)
 
 
 def test_a_valid_file_is_only_ever_built_by_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -200,6 +210,10 @@ CASES = {
     + E,
     "two callbacks of one shape, each its own check": '[[call]]\nsoon = true\ncallback = "sleep"\n'
     'args = [0]\n[[call]]\nsoon = true\ncallback = "echo"\nargs = ["a"]\n',
+    "cancel naming an entry": '[[call]]\nname = "x"\nlater = 5\n'
+    + E
+    + '[[call]]\nsoon = true\ncallback = "cancel"\nargs = ["x"]\n',
+    "cancel naming no entry": '[[call]]\nsoon = true\ncallback = "cancel"\nargs = ["nope"]\n',
     "too many arguments": '[[call]]\nsoon = true\ncallback = "fail"\nargs = [1, 2]\n',
 }
 
@@ -207,7 +221,10 @@ CASES = {
 @pytest.mark.parametrize("text", CASES.values(), ids=CASES.keys())
 def test_the_paths_agree_on(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     fast = outcome(text)
-    if isinstance(fast, list):
+    assert count_outcome(text) == (fast if isinstance(fast, list) else len(fast.calls))
+    if "cancel" in text:  # whether it names an entry is checked on Calls: the slow path has none
+        assert isinstance(fast, list) == ("nope" in text)
+    elif isinstance(fast, list):
         assert slow_outcome(text, monkeypatch) == fast
     else:  # the slow path finds nothing wrong either, and the Calls are the model's
         with pytest.raises(AssertionError, match="neither built nor refused"):

@@ -7,9 +7,10 @@ converters of ``rules``, the only place a rule is written. What depends on the v
 checked entry by entry: a wall-clock moment, the callback and its arguments, ``until`` after
 the first call.
 
-This path words nothing. An entry it doubts is left as None for ``Checker.problems_of``,
-which finds every problem of that entry and words it. The fast path never accepts what the slow
-one would refuse: ``tests/test_batch.py`` compares the two on every case.
+This path words nothing. An entry it doubts is left for ``Checker.problems_of``, which finds
+every problem of that entry and words it. The fast path never accepts what the slow one would
+refuse: ``tests/test_batch.py`` compares the two on every case. ``timerctl check`` judges
+without building (``build=False``): the same verdicts, no Call made.
 """
 
 from __future__ import annotations
@@ -22,25 +23,13 @@ from itertools import chain, count, repeat
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
-from ..schedule import Call, Kind, Repeat
-from .rules import (
-    CALENDARS,
-    CALL_EXTRAS,
-    CALL_KEYS,
-    CALL_RULES,
-    KIND_OF,
-    NOT_FOR_CALENDARS,
-    REPEAT_INTO,
-    TIMING_KEYS,
-    Bad,
-)
+from ..schedule import Call, Repeat
+from .rules import CALL_RULES, Bad
+from .shapes import Plan, plan_of
 
 if TYPE_CHECKING:
     from .check import Checker
 
-_CALL_KEYSET = frozenset(CALL_KEYS)
-_TIMING_KEYSET = frozenset(TIMING_KEYS)
-_REPEAT_KEYSET = frozenset(key for key, _ in REPEAT_INTO)
 _new, _set = object.__new__, object.__setattr__
 _UNCHECKED = object()
 _NO_KWARGS: dict[str, Any] = {}  # shown to validators of entries without kwargs: never kept
@@ -50,67 +39,24 @@ _REPEAT_DEFAULTS = {
 }
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What a shape's keys decide for every entry of that shape."""
-
-    key: str  # the timing key
-    kind: Kind
-    calendar: bool
-    repeat_keys: tuple[str, ...]  # the repeat keys present, in ``REPEAT_INTO``'s order
-    repeat: tuple[str, ...]  # the Repeat attributes they go into
-    extras: tuple[tuple[str, str], ...]  # keys set straight on the Call (``CALL_EXTRAS``)
-
-
-def _timing_key(keys: frozenset[str]) -> str | None:
-    """The one timing key of a shape whose keys can make a valid entry, else None."""
-    timing = keys & _TIMING_KEYSET
-    if not keys <= _CALL_KEYSET or len(timing) != 1 or "callback" not in keys:
-        return None
-    (key,) = timing
-    if key in CALENDARS:
-        return key if keys.isdisjoint(NOT_FOR_CALENDARS) else None
-    if "tz" in keys or ("every" not in keys and not keys.isdisjoint(_REPEAT_KEYSET)):
-        return None
-    return key
-
-
-def plan_of(shape: tuple[str, ...]) -> Plan | None:
-    """The verdicts of a shape, or None when its keys alone make an entry wrong."""
-    keys = frozenset(shape)
-    key = _timing_key(keys)
-    if key is None:
-        return None
-    calendar = key in CALENDARS
-    into_repeat = [] if calendar else [(k, into) for k, into in REPEAT_INTO if k in keys]
-    return Plan(
-        key=key,
-        kind=KIND_OF[key],
-        calendar=calendar,
-        repeat_keys=tuple(k for k, _ in into_repeat),
-        repeat=tuple(into for _, into in into_repeat),
-        extras=tuple((k, into) for k, into in CALL_EXTRAS if k in keys),
-    )
-
-
 class Batch:
     """Builds the Calls of a document's valid entries for one ``Checker``."""
 
-    def __init__(self, checker: Checker) -> None:
+    def __init__(self, checker: Checker, *, build: bool = True) -> None:
         self.checker = checker
+        self.build = build  # False: only judge (``timerctl check``): no Call is made
         self.plans: dict[tuple[str, ...], Plan | None] = {}
         self.named: dict[str, Any] = {}  # a spec's own name -> the spec
 
-    def calls(self, raw: list[dict[str, Any]]) -> tuple[list[Call | None], list[str], bool]:
-        """Every entry's Call, in file order (None for an entry the slow path must judge), its
-        timing key, and whether every entry is built and named (then nothing is left to do).
+    def calls(self, raw: list[dict[str, Any]]) -> Verdicts:
+        """Every entry's verdict (``Verdicts``), in file order.
 
         A default name counts the entries of its kind before it in the file, whatever their
-        shape: when every entry is built they are named here, a kind at a time; else
+        shape: when every entry is valid they are named here, a kind at a time; else
         ``Checker.calls`` names them, in file order, with the entries it judges.
         """
-        built: list[Call | None] = [None] * len(raw)
-        keys = [""] * len(raw)
+        n = len(raw)
+        out = Verdicts([None] * n, [None] * n, [""] * n, bytearray(n), False)
         groups: dict[tuple[str, ...], list[int]] = {}
         for i, shape in enumerate(map(tuple, raw)):
             group = groups.get(shape)
@@ -118,28 +64,39 @@ class Batch:
                 groups[shape] = [i]
             else:
                 group.append(i)
-        done = 0
+        valid = 0
         kinds: dict[str, list[tuple[list[int], bool]]] = {}  # a timing key -> its groups
         for shape, where in groups.items():
             plan = self.plans.get(shape) or self.plans.setdefault(shape, plan_of(shape))
-            if plan is None:
-                continue
-            calls, wrong = self.group(plan, shape, list(map(raw.__getitem__, where)))
-            deque(map(built.__setitem__, where, calls), 0)  # in C: built[i] = call
-            deque(map(keys.__setitem__, where, repeat(plan.key)), 0)
-            done += len(where) - wrong
-            kinds.setdefault(plan.key, []).append((where, "name" in shape))
-        if done < len(raw):
-            return built, keys, False
-        for key, wheres in kinds.items():
-            _name(built, key, wheres)
-        return built, keys, True
+            if plan is not None:
+                valid += self.judged(plan, shape, where, raw, out)
+                kinds.setdefault(plan.key, []).append((where, "name" in shape))
+        if valid == n:
+            for key, wheres in kinds.items():
+                _name(out.names, key, wheres)
+            out.done = True
+        return out
+
+    def judged(
+        self, plan: Plan, shape: tuple[str, ...], where: list[int], raw: list[Any], out: Verdicts
+    ) -> int:
+        """The verdicts of the entries at ``where`` (all of one shape), into ``out``; how many
+        are valid."""
+        calls, names, wrong = self.group(plan, shape, list(map(raw.__getitem__, where)))
+        deque(map(out.built.__setitem__, where, calls), 0)  # in C: out.built[i] = call
+        if names is not None:
+            deque(map(out.names.__setitem__, where, names), 0)
+            deque(map(out.explicit.__setitem__, where, repeat(1)), 0)
+        if wrong:
+            where = [i for j, i in enumerate(where) if j not in wrong]
+        deque(map(out.keys.__setitem__, where, repeat(plan.key)), 0)
+        return len(where)
 
     def group(
         self, plan: Plan, shape: tuple[str, ...], entries: list[dict[str, Any]]
-    ) -> tuple[list[Call | None], int]:
-        """The Calls of entries of one shape (None where one is wrong), in their order, and
-        how many are wrong.
+    ) -> tuple[list[Any], list[Any] | None, set[int]]:
+        """The Calls of entries of one shape (None where one is wrong; all None when not
+        building), their own names (None if the shape has none), and which are wrong.
 
         A column at a time: every list below is one value per entry, and ``wrong`` collects
         the positions of entries left to the slow path.
@@ -155,11 +112,32 @@ class Batch:
         args = columns.get("args") or [()] * n
         kwargs = columns.get("kwargs") or [None] * n
         self.arguments(specs, args, columns.get("kwargs"), wrong)
-        repeats = self.repeats(plan, columns, offsets, walls, wrong) if plan.repeat else [None] * n
+        if plan.repeat:
+            self.until(columns, offsets, walls, wrong)
+        if not self.build:
+            return [None] * n, columns.get("name"), wrong
+        made = self.made(plan, columns, specs, args, kwargs, (offsets, walls, rules))
+        if wrong:
+            calls = [None if j in wrong else _call(f) for j, f in enumerate(made)]
+            return calls, columns.get("name"), wrong
+        return list(map(_call, made)), columns.get("name"), wrong
+
+    def made(
+        self,
+        plan: Plan,
+        columns: dict[str, list[Any]],
+        specs: list[Any],
+        args: list[Any],
+        kwargs: list[Any],
+        timings: tuple[list[Any], list[Any], list[Any] | None],
+    ) -> list[dict[str, Any]]:
+        """Each entry's Call, as the attributes it is to have (its name comes later)."""
+        offsets, walls, rules = timings
+        repeats = self.repeats(plan, columns) if plan.repeat else [None] * len(specs)
         kind = plan.kind
         made = [
             {
-                "name": name,  # None: named in file order, by ``Checker.calls``
+                "name": None,  # named in file order, when every entry's name is known
                 "kind": kind,
                 "callback": spec.name,
                 "args": a,
@@ -169,8 +147,7 @@ class Batch:
                 "repeat": every,
                 "line": 0,
             }
-            for name, spec, a, k, offset, wall_at, every in zip(
-                columns.get("name") or [None] * n,
+            for spec, a, k, offset, wall_at, every in zip(
                 specs,
                 args,
                 kwargs,
@@ -186,9 +163,7 @@ class Batch:
         for key, into in plan.extras:
             for fields, value in zip(made, columns[key], strict=True):
                 fields[into] = value
-        if wrong:
-            return [None if j in wrong else _call(f) for j, f in enumerate(made)], len(wrong)
-        return list(map(_call, made)), 0
+        return made
 
     def timings(
         self, plan: Plan, columns: dict[str, list[Any]], wrong: set[int]
@@ -285,24 +260,23 @@ class Batch:
             checks[shape] = why
         return why  # type: ignore[return-value]
 
-    def repeats(
-        self,
-        plan: Plan,
-        columns: dict[str, list[Any]],
-        offsets: list[Any],
-        walls: list[Any],
-        wrong: set[int],
-    ) -> list[Any]:
-        """Each entry's Repeat; an ``until`` before the entry's first call is wrong."""
-        if "until" in columns:
-            now = self.checker.now
-            for j, (until, offset, wall_at) in enumerate(
-                zip(columns["until"], offsets, walls, strict=True)
-            ):
-                if j in wrong:
-                    continue
-                if until < (offset if wall_at is None else wall_at.timestamp() - now):
-                    wrong.add(j)
+    def until(
+        self, columns: dict[str, list[Any]], offsets: list[Any], walls: list[Any], wrong: set[int]
+    ) -> None:
+        """An ``until`` before the entry's first call is wrong."""
+        if "until" not in columns:
+            return
+        now = self.checker.now
+        for j, (until, offset, wall_at) in enumerate(
+            zip(columns["until"], offsets, walls, strict=True)
+        ):
+            if j in wrong:
+                continue
+            if until < (offset if wall_at is None else wall_at.timestamp() - now):
+                wrong.add(j)
+
+    def repeats(self, plan: Plan, columns: dict[str, list[Any]]) -> list[Any]:
+        """Each entry's Repeat."""
         base = {k: v for k, v in _REPEAT_DEFAULTS.items() if k not in plan.repeat}
         keys = plan.repeat
 
@@ -316,6 +290,17 @@ class Batch:
         return list(map(made, zip(*(columns[k] for k in plan.repeat_keys), strict=True)))
 
 
+@dataclass
+class Verdicts:
+    """What the fast path made of a document's entries, one item per entry in file order."""
+
+    built: list[Call | None]  # the Call (None: wrong, or not building)
+    names: list[str | None]  # its name of its own, or its default one when ``done``
+    keys: list[str]  # the timing key of a valid entry; "" for one the slow path must judge
+    explicit: bytearray  # 1: the entry has a name of its own
+    done: bool  # every entry valid, and named
+
+
 class _Nobody:
     """The spec of an entry whose callback is wrong: it has no name."""
 
@@ -326,7 +311,7 @@ class _Nobody:
 _NOBODY: Any = _Nobody()
 
 
-def _name(built: list[Any], key: str, wheres: list[tuple[list[int], bool]]) -> None:
+def _name(names: list[Any], key: str, wheres: list[tuple[list[int], bool]]) -> None:
     """Default names for the unnamed entries of one kind, ``key#N``: N counts the entries of
     that kind, named or not, in file order (``wheres``: each group's entries, and whether the
     group has names of its own)."""
@@ -336,13 +321,13 @@ def _name(built: list[Any], key: str, wheres: list[tuple[list[int], bool]]) -> N
         rank: Any = range(1, len(wheres[0][0]) + 1)
         ((where, _),) = wheres
         for i, n in zip(where, rank, strict=True):
-            built[i].__dict__["name"] = f"{key}#{n}"
+            names[i] = f"{key}#{n}"
         return
     rank = dict(zip(sorted(chain.from_iterable(w for w, _ in wheres)), count(1)))
     for where, named in wheres:
         if not named:
             for i in where:
-                built[i].__dict__["name"] = f"{key}#{rank[i]}"
+                names[i] = f"{key}#{rank[i]}"
 
 
 def _call(fields: dict[str, Any]) -> Call:

@@ -13,14 +13,13 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from datetime import time as dtime
-from operator import attrgetter
 from typing import Any
 
 from ..errors import PluginError, Problem, ScheduleError
 from ..registry import Registry, suggest
 from ..schedule import Call, Repeat, RunConfig, Schedule
 from . import messages as msg
-from .batch import Batch
+from .batch import Batch, Verdicts
 from .localtime import Gap, next_time, resolve_datetime
 from .locate import Locator, Path
 from .references import reference_problems
@@ -58,8 +57,11 @@ _REPEAT_DEFAULTS = {
 class Checker:
     """Checks one parsed document; records problems instead of stopping at the first."""
 
-    def __init__(self, path: str, text: str, registry: Registry, now: float) -> None:
+    def __init__(
+        self, path: str, text: str, registry: Registry, now: float, *, build: bool = True
+    ) -> None:
         self.path = path
+        self.build = build  # False: judge only (``timerctl check``): no Call is made
         self.text = text
         self.registry = registry
         self.now = now
@@ -85,7 +87,9 @@ class Checker:
         return found
 
     # the document --------------------------------------------------------------------------
-    def schedule(self, doc: dict[str, Any]) -> Schedule:
+    def judge(self, doc: dict[str, Any]) -> tuple[RunConfig, list[Any]]:
+        """The run's settings and the entries (see ``calls``); ScheduleError with every
+        problem of the document."""
         for key in doc:
             if key not in TOP_KEYS:
                 self.problem((key,), msg.unknown_top_key(key, suggest(key, TOP_KEYS)))
@@ -93,6 +97,10 @@ class Checker:
         calls = self.calls(doc.get("call"))
         if self.pending:
             raise ScheduleError(self.path, self.problems())
+        return run, calls
+
+    def schedule(self, doc: dict[str, Any]) -> Schedule:
+        run, calls = self.judge(doc)
         for call, line in zip(calls, self.locator.call_lines(), strict=True):
             call.__dict__["line"] = line
         return Schedule(path=self.path, calls=tuple(calls), run=run)
@@ -132,17 +140,23 @@ class Checker:
         return ""
 
     # [[call]] --------------------------------------------------------------------------------
-    def calls(self, raw: Any) -> list[Call]:
+    def calls(self, raw: Any) -> list[Any]:
+        """The entries' Calls, in file order (when only judging: one None per valid entry)."""
         entries = self.entries(raw)
         if not entries:
             return []
         self.locator = Locator(self.text, len(entries))
         self.locator.entries = entries
-        built, keys, done = Batch(self).calls(entries)
-        # every entry valid and named, none names another, and no name is taken twice
-        if done and not self.naming and len(set(map(attrgetter("name"), built))) == len(built):
-            return built  # type: ignore[return-value]
-        return self.one_by_one(entries, built, keys)
+        verdicts = Batch(self, build=self.build).calls(entries)
+        if self.naming and not self.build:  # the entries they name are checked on Calls
+            verdicts = Batch(self).calls(entries)
+        names = verdicts.names
+        if verdicts.done and not self.naming and len(set(names)) == len(names):
+            if self.build:  # every entry valid, none names another, no name taken twice
+                for call, name in zip(verdicts.built, names, strict=True):
+                    call.__dict__["name"] = name
+            return verdicts.built
+        return self.one_by_one(entries, verdicts)
 
     def entries(self, raw: Any) -> list[dict[str, Any]]:
         """The [[call]] entries, or [] after saying why there are none."""
@@ -156,17 +170,15 @@ class Checker:
             return raw
         return []
 
-    def one_by_one(
-        self, raw: list[dict[str, Any]], built: list[Call | None], keys: list[str]
-    ) -> list[Call]:
+    def one_by_one(self, raw: list[dict[str, Any]], verdicts: Verdicts) -> list[Any]:
         """The entries in file order: those the fast path left judged, every one named, each
         name checked against the names before it."""
         counters: dict[str, int] = {}
         seen: dict[str, int] = {}  # name -> the entry that has it
-        calls: list[Call] = []
+        valid: list[Any] = []
         referring: list[tuple[int, Call]] = []
-        for i, (call, key) in enumerate(zip(built, keys, strict=True)):
-            name = self.name_of(i, raw[i], call, key, counters)
+        for i, (call, key) in enumerate(zip(verdicts.built, verdicts.keys, strict=True)):
+            name = self.name_of(i, raw[i], verdicts, counters)
             if name is None:
                 continue
             if name in seen:
@@ -174,30 +186,32 @@ class Checker:
                 self.problem(("call", i, "name"), taken)
                 continue
             seen[name] = i
-            if call is not None:
-                calls.append(call)
-                if call.callback in self.naming:
+            if key:
+                valid.append(call)
+                if call is not None and call.callback in self.naming:
                     referring.append((i, call))
         if referring:
             for where, message in reference_problems(self.naming, referring, list(seen)):
                 self.problem(where, message)
-        if not self.pending and len(calls) < len(raw):
-            lost = next(i for i, call in enumerate(built) if call is None)
+        if not self.pending and len(valid) < len(raw):
+            lost = verdicts.keys.index("")
             raise AssertionError(f"entry {lost} was neither built nor refused")
-        return calls
+        return valid
 
     def name_of(
-        self, i: int, d: dict[str, Any], call: Call | None, key: str, counters: dict[str, int]
+        self, i: int, d: dict[str, Any], verdicts: Verdicts, counters: dict[str, int]
     ) -> str | None:
-        """A built entry's name (a default one is the kind and a count); else the name of an
+        """A valid entry's name (a default one is the kind and a count); else the name of an
         entry judged now, after its problems are recorded."""
-        if call is None:
+        key = verdicts.keys[i]
+        if not key:
             return self.problems_of(i, d, counters)[0]
         n = counters[key] = counters.get(key, 0) + 1
-        fields = call.__dict__
-        if fields["name"] is None:
-            fields["name"] = f"{key}#{n}"
-        return fields["name"]  # type: ignore[no-any-return]
+        name = verdicts.names[i] if verdicts.explicit[i] else f"{key}#{n}"
+        call = verdicts.built[i]
+        if call is not None:
+            call.__dict__["name"] = name
+        return name
 
     @staticmethod
     def _duplicate(name: str, first: int, named: bool) -> Message:
