@@ -167,3 +167,14 @@ def test_a_bad_duration_in_a_schedule_is_located() -> None:
         schedule('[[call]]\nlater = "5 mins"\ncallback = "echo"\n')
     (problem,) = caught.value.problems
     assert problem.line == 2 and "did you mean 'min'?" in problem.message
+
+
+def test_a_schedules_duration_error_names_the_text_once() -> None:
+    """The loader says "'later' = '5 parsecs' has an unknown unit...": the text appears once."""
+    from timerctl.durations import DurationError, parse_duration
+
+    for text in ("5 parsecs", "1h30", "-1s", "inf", "2s xs", ""):
+        with pytest.raises(DurationError) as caught:
+            parse_duration(text)
+        assert repr(text) in str(caught.value) or text == ""
+        assert repr(text) not in caught.value.reason

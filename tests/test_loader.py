@@ -248,7 +248,7 @@ def test_until_counts_from_t0_even_for_a_wall_clock_at() -> None:
             '[[call]]\nlater = "soon"\ncallback = "echo"\n',
             2,
             1,
-            "'later' = 'soon' is not a duration: cannot read duration 'soon' at 'soon'",
+            "'later' = 'soon' cannot be read at 'soon': expected a number and a unit",
         ),
         (
             '[[call]]\nlater = true\ncallback = "echo"\n',

@@ -120,4 +120,4 @@ def test_plan_of_an_invalid_schedule_exits_2(tmp_path) -> None:
     bad.write_text('[[call]]\nlater = "soon"\ncallback = "echo"\n')
     result = CliRunner().invoke(cli, ["plan", str(bad)])
     assert result.exit_code == 2
-    assert f"{bad}:2:1: error: 'later' = 'soon' is not a duration" in result.output
+    assert f"{bad}:2:1: error: 'later' = 'soon' cannot be read at 'soon'" in result.output

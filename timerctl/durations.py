@@ -57,16 +57,25 @@ _PART = re.compile(rf"\s*({_NUMBER})\s*([^\d\s.+-]*)\s*")
 SPELLINGS = "ns, us, ms, s, m, h, d, w (or usec, msec, sec, min, hour, day, week...)"
 
 
+class DurationError(ValueError):
+    """Text that is not a duration. The message names it (``duration '5 parsecs': unknown
+    unit...``); ``reason`` says why without naming it, for a message that already does."""
+
+    def __init__(self, shown: str, reason: str, message: str | None = None) -> None:
+        super().__init__(message or f"duration {shown} {reason}")
+        self.reason = reason
+
+
 def parse_duration(text: str | int | float) -> float:
     """Seconds in ``text``: a number, or number-unit pairs (``"1m30s"``, ``"2h 30min"``).
 
-    A bare number is seconds. Raises ValueError, with a message fit for a user, for anything
-    negative, not finite, empty, or with an unknown unit (naming the nearest known one).
+    A bare number is seconds. Raises DurationError (a ValueError), with a message fit for a
+    user, for anything negative, not finite, empty, or with an unknown unit (naming the nearest
+    known one).
     """
     if isinstance(text, bool) or not isinstance(text, int | float | str):
-        raise ValueError(
-            f'a duration is a number of seconds or a text like "1m30s", not {type(text).__name__}'
-        )
+        why = f'a duration is a number of seconds or a text like "1m30s", not {type(text).__name__}'
+        raise DurationError(repr(text), why, why)
     if isinstance(text, int | float):
         return _checked(float(text), repr(text))
     shown = repr(text)
@@ -74,31 +83,38 @@ def parse_duration(text: str | int | float) -> float:
         return _checked(float(text), shown)
     body = text.strip()
     if not body:
-        raise ValueError(f"empty duration: write seconds or a number with a unit ({SPELLINGS})")
+        why = f"write seconds or a number with a unit ({SPELLINGS})"
+        raise DurationError(shown, f"is empty: {why}", f"empty duration: {why}")
     if body[0] == "-":
-        raise ValueError(f"duration {shown} is negative: it must be >= 0")
+        raise DurationError(shown, "is negative: it must be >= 0")
     if body[0] == "+":
         body = body[1:]
     lowered = body.lower()
     if lowered in ("nan", "inf", "infinity", "+inf"):
-        raise ValueError(f"duration {shown} is not finite")
+        raise DurationError(shown, "is not finite")
     total, pos = 0.0, 0
     while pos < len(body):
         m = _PART.match(body, pos)
         if m is None or m.end() == pos:
-            raise ValueError(
-                f"cannot read duration {shown} at {body[pos:]!r}: "
-                f"expected a number and a unit ({SPELLINGS})"
+            why = f"expected a number and a unit ({SPELLINGS})"
+            raise DurationError(
+                shown,
+                f"cannot be read at {body[pos:]!r}: {why}",
+                f"cannot read duration {shown} at {body[pos:]!r}: {why}",
             )
         number, unit = m.group(1), m.group(2)
         if not unit:
-            raise ValueError(
+            raise DurationError(
+                shown,
+                f"has {number} with no unit "
+                "(a number alone is seconds only when it is the whole value)",
                 f"duration {shown}: {number} has no unit "
-                "(a number alone is seconds only when it is the whole value)"
+                "(a number alone is seconds only when it is the whole value)",
             )
         scale = UNITS.get(unit)
         if scale is None:
-            raise ValueError(f"duration {shown}: unknown unit {unit!r}{_nearest(unit)}")
+            why = f"unknown unit {unit!r}{_nearest(unit)}"
+            raise DurationError(shown, f"has an {why}", f"duration {shown}: {why}")
         total += float(number) * scale
         pos = m.end()
     return _checked(total, shown)
@@ -106,9 +122,9 @@ def parse_duration(text: str | int | float) -> float:
 
 def _checked(seconds: float, shown: str) -> float:
     if math.isnan(seconds) or math.isinf(seconds):
-        raise ValueError(f"duration {shown} is not finite")
+        raise DurationError(shown, "is not finite")
     if seconds < 0:
-        raise ValueError(f"duration {shown} is negative: it must be >= 0")
+        raise DurationError(shown, "is negative: it must be >= 0")
     return seconds
 
 

@@ -92,8 +92,8 @@ def seconds(
         if t is str and SECONDS_FROM_TEXT is not None:
             try:
                 value = SECONDS_FROM_TEXT(value)
-            except ValueError as exc:
-                raise Bad(f"'{key}' = {quoted(value)} is not a duration: {exc}") from None
+            except ValueError as exc:  # the text is named once: the reason without it
+                raise Bad(f"'{key}' = {quoted(value)} {getattr(exc, 'reason', exc)}") from None
             if floor <= value <= most:
                 return value + 0.0
         raise _number_problem(key, value, least, positive, most)
