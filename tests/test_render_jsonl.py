@@ -168,7 +168,8 @@ def test_jsonl_fast_call_line_is_the_published_form() -> None:
 
     from timerctl.render.jsonl import _dumps, to_dict
 
-    renderer = JsonlRenderer(io.StringIO(), RenderOptions())
+    out = io.StringIO()
+    renderer = JsonlRenderer(out, RenderOptions())
     for result in ("x", 'q"\n\u00e9', None, 3, 2.5, [1, {"a": (1, 2)}], object()):
         for late in (0.0, -0.0, 1e-7, 123.456789012345, 1e-300):
             r = CallRecord(
@@ -187,6 +188,9 @@ def test_jsonl_fast_call_line_is_the_published_form() -> None:
                 duration=2e-6,
                 result=result,
             )
-            line = renderer.call_line(r)
+            out.seek(0)
+            out.truncate()
+            renderer(r)
+            line = out.getvalue()
             assert line == _dumps(to_dict(r)) + "\n"
             assert _json.loads(line)["late"] == late

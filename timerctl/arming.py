@@ -34,6 +34,7 @@ class Arming:
 
     __slots__ = (
         "_fire",
+        "_jittery",
         "_loop",
         "_rng",
         "_soon",
@@ -61,6 +62,7 @@ class Arming:
         self._fire = fire  # call_soon's callback (a timer's goes through timers)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._rng: Any = None  # random.Random, made on first use: most schedules have no jitter
+        self._jittery = False  # some entry has jitter (first() says): next() asks jitter()
         self._soon: list[Slot] = []  # call_soon slots: due when the loop starts running
         self.pending = 0  # calls armed and not yet fired or cancelled
         self.ended = False  # the run is ending: nothing more is armed
@@ -142,6 +144,7 @@ class Arming:
         rep = entry.call.repeat
         if rep is None or not rep.jitter:
             return 0.0
+        self._jittery = True  # (first() asks every entry before any call fires)
         if self._rng is None:
             import random
 
@@ -152,10 +155,14 @@ class Arming:
     def following(self, entry: Entry, slot: Slot) -> None:
         """At a firing, arm the next one where it does not wait for this one to end:
         fixed-rate (due at first + n*every whatever this call does; a cancel of its own entry
-        from inside the call has set entry.done, and nothing more is armed) and calendars."""
+        from inside the call has set entry.done, and nothing more is armed) and calendars.
+        A queued call was followed when it was due. (The engine's _start does this inline.)"""
+        if slot.queued:
+            return
         follows = entry.follows
         if follows == RATE:
-            self.next(entry, slot.n + 1, None)
+            assert self._loop is not None
+            self.next(entry, slot.n + 1, self._loop.time())
         elif follows == MOMENTS and slot.wall is not None:
             assert isinstance(entry.timing, OnWallClock)
             self.next_moment(entry, entry.timing, slot.n + 1, slot.wall)
@@ -165,21 +172,26 @@ class Arming:
         if entry.follows == DELAY:
             self.next(entry, slot.n + 1, end)
 
-    def next(self, entry: Entry, n: int, after: float | None) -> None:
-        """Arm call ``n`` of a repeating entry, if its bounds allow it (``after``: when the
-        previous call returned, for fixed-delay)."""
-        timing, loop = entry.timing, self._loop
-        if timing is None or entry.done or self.ended or loop is None:
+    def next(self, entry: Entry, n: int, ended: float) -> None:
+        """Arm call ``n`` of a repeating entry, if its bounds allow it (``ended``: when the
+        previous call returned, for fixed-delay). Once per call of a repeating entry."""
+        timing = entry.timing
+        if timing is None or entry.done or self.ended:
             return
-        ended = after if after is not None else loop.time()
-        base = timing.next_due(
-            n, first=entry.first_due, ended=ended, origin=self.clocks.t0, scale=self.speed
+        clocks = self.clocks
+        due = timing.next_due(
+            n, first=entry.first_due, ended=ended, origin=clocks.t0, scale=self.speed
         )
-        if base is None:
+        if due is None:
             return
-        slot = Slot(entry, n, due=self.clocks.exact(base + self.jitter(entry)))
+        if self._jittery:
+            due += self.jitter(entry)
+        if clocks.virtual:  # (clocks.exact, inline)
+            due = round(due * 1_000_000_000) / 1_000_000_000
+        slot = Slot(entry, n, due)
         self.timers.arm(slot)
-        self._add(entry, slot)
+        entry.pending.append(slot)
+        self.pending += 1
 
     def next_moment(self, entry: Entry, timing: OnWallClock, n: int, after: float) -> None:
         """Arm call ``n`` of a cron/calendar entry: the first moment after ``after`` (the

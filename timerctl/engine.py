@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .arming import Arming
+from .arming import DELAY, MOMENTS, RATE, Arming
 from .context import CURRENT
 from .errors import OutputClosed
 from .events import Cancelled, ClockStep, Decision, End, ErrorInfo, Event, Output
@@ -30,7 +30,7 @@ from .policies import decide
 from .registry import REGISTRY, Registry
 from .runinfo import error_info, exit_status, percentile, start_record
 from .runner import RunOptions, Sink, run
-from .schedule import Schedule
+from .schedule import Call, Schedule
 from .slots import Entry, Slot, Started, Timers, entries_of
 from .tally import Status, Tally
 from .tasks import Underway
@@ -38,10 +38,13 @@ from .wallclock import WALL_WATCH, Clocks
 
 __all__ = ["Engine", "RunOptions", "Sink", "Status", "percentile", "run"]
 
-#: the entry whose callback is running, in that callback's own context (sync or async)
-_ENTRY: contextvars.ContextVar[str] = contextvars.ContextVar("timerctl_entry", default="?")
-#: and which of its firings it is (for the lines ``--stream`` shows)
-_FIRING: contextvars.ContextVar[int] = contextvars.ContextVar("timerctl_firing", default=0)
+#: the entry whose callback is running and which of its firings it is (the lines ``--stream``
+#: shows say it), in that callback's own context (sync or async): one variable, one set a call
+_CALL: contextvars.ContextVar[tuple[str, int]] = contextvars.ContextVar(
+    "timerctl_call", default=("?", 0)
+)
+#: what a callback returns as a rule: never awaitable, and no exit status (``runinfo``)
+_PLAIN = frozenset({str, int, float, bool, bytes, tuple, list, dict, type(None)})
 
 
 class Engine:
@@ -88,6 +91,7 @@ class Engine:
             if e.call.rule is not None or e.call.wall_at is not None
         ]
         self._watch: asyncio.TimerHandle | None = None
+        self._fail_fast = self.options.fail_fast  # (read once a call)
 
     @property
     def t0(self) -> float:
@@ -111,7 +115,7 @@ class Engine:
         if target is None:
             raise KeyError(f"no entry named {entry!r}")
         n = self._cancel_entry(target)
-        self._emit(Cancelled(entry=entry, count=n, by=_ENTRY.get(), t=self._rel()), defer=True)
+        self._emit(Cancelled(entry=entry, count=n, by=_CALL.get()[0], t=self._rel()), defer=True)
         self._maybe_done()
         return n
 
@@ -134,7 +138,8 @@ class Engine:
     def output_line(self, line: str) -> None:
         """A line the running call printed (exec, with ``stream``): shown as it comes."""
         if self.options.stream and self._reason is None:
-            self._emit(Output(entry=_ENTRY.get(), n=_FIRING.get(), t=self._rel(), line=line))
+            entry, n = _CALL.get()
+            self._emit(Output(entry=entry, n=n, t=self._rel(), line=line))
 
     def status(self) -> Status:
         """A cheap snapshot for a live display (safe from another thread: it reads the
@@ -160,6 +165,7 @@ class Engine:
         self._done = loop.create_future()
         CURRENT.set(self)  # copied into every handle scheduled from here
         self._clocks.start(loop, virtual)
+        self._tally.t0 = self._clocks.t0
         self._arming.bind(loop)
         self._emit(start_record(self, loop, virtual))
         if self._signals.reason is not None:  # a signal came while the loop started
@@ -220,7 +226,9 @@ class Engine:
         """Read the wall clock now and then while wall-clock entries wait (see WALL_WATCH)."""
         if self._reason is not None or self._loop is None:
             return
-        self._read_clocks(self._loop)  # a step re-arms them
+        now, wall, step = self._clocks.read(self._loop)
+        if step is not None:
+            self._clock_stepped(now, wall, step)  # (and re-armed)
         self._watch = self._loop.call_later(WALL_WATCH, self._watch_wall)
 
     def _cancel_entry(self, entry: Entry) -> int:
@@ -231,51 +239,74 @@ class Engine:
 
     # -- invoking --------------------------------------------------------------------------------
     def _fire(self, slot: Slot) -> None:
+        """A call is due: it starts now (``_start``), unless the run is ending or a policy
+        (late_after, overlap) says otherwise. Once per call of the run, as is ``_start``."""
         entry = slot.entry
-        self._arming.taken(slot)
-        if self._signals.reason is not None and self._reason is None:
-            self.finish(self._signals.reason)  # no call fires once a signal came
-            self._tally.cancelled += 1  # this one included
-        if self._reason is not None:
+        entry.pending.remove(slot)  # (arming.taken, inline)
+        self._arming.pending -= 1
+        if self._reason is not None or self._signals.reason is not None:
+            self._not_fired()
             return
-        loop = self._loop
-        assert loop is not None
         entry.fired = slot.n
         call = entry.call
         if (call.late_after is not None or entry.running) and self._decline(entry, slot):
             return
+        self._start(slot, entry, call)
+
+    def _start(self, slot: Slot, entry: Entry, call: Call) -> None:
+        """Invoke a due call and record it (an async one is recorded once it is done)."""
+        loop, arming, n = self._loop, self._arming, slot.n
+        assert loop is not None
         func, args, kwargs = entry.spec.func, call.args, call.kwargs
-        result: Any = None
-        error: ErrorInfo | None = None
-        status: int | None = None
         self._running = call.name
-        _ENTRY.set(call.name)  # each handle runs in its own copy of the context
-        _FIRING.set(slot.n)
+        _CALL.set((call.name, n))  # each handle runs in its own copy of the context
         # The clocks are read last, right before the call: what a record says is when the
         # callback really started, not when the bookkeeping before it did.
-        now, wall = self._read_clocks(loop)
+        now, wall, step = self._clocks.read(loop)
+        if step is not None:
+            self._clock_stepped(now, wall, step)
         try:
             result = func(*args, **kwargs)
         except BaseException as exc:  # SystemExit, KeyboardInterrupt...: the callback's own
-            error, status = error_info(exc), exit_status(exc)
-        finally:
             self._running = None
-        if not slot.queued:
-            self._arming.following(entry, slot)
-        if error is None and inspect.isawaitable(result):
+            self._raised(slot, exc, now, wall)
+            return
+        self._running = None
+        follows = entry.follows
+        if follows == RATE and not slot.queued:  # (arming.following, inline)
+            arming.next(entry, n + 1, now)
+        elif follows == MOMENTS:
+            arming.following(entry, slot)
+        if type(result) in _PLAIN:  # no awaitable, no exit status: decided without a look
+            status = None
+        elif inspect.isawaitable(result):
             started = Started(slot, result, now, wall)
             self._tasks.start(loop, self._finish_async(slot, result, now, wall), started)
             return
+        else:
+            status = exit_status(result)
         end = loop.time()
-        self._record(
-            slot,
-            now,
-            wall,
-            end - now,
-            result,
-            error,
-            exit_status=status if error else exit_status(result),
-        )
+        self._record(slot, now, wall, end - now, result, None, False, status)
+        if follows == DELAY:  # (arming.returned, inline)
+            arming.next(entry, n + 1, end)
+        if not arming.pending:
+            self._maybe_done()
+
+    def _not_fired(self) -> None:
+        """A call came due while the run ends: it does not start (one a signal came before
+        is counted cancelled, and ends the run)."""
+        reason = self._signals.reason
+        if self._reason is None and reason is not None:
+            self.finish(reason)  # no call fires once a signal came
+            self._tally.cancelled += 1  # this one included
+
+    def _raised(self, slot: Slot, exc: BaseException, now: float, wall: float) -> None:
+        """The rest of ``_fire`` for a callback that raised: its record says so."""
+        assert self._loop is not None
+        entry = slot.entry
+        self._arming.following(entry, slot)
+        end = self._loop.time()
+        self._record(slot, now, wall, end - now, None, error_info(exc), False, exit_status(exc))
         self._arming.returned(entry, slot, end)
         self._maybe_done()
 
@@ -310,8 +341,7 @@ class Engine:
         if verdict.action == "kill":
             self._tasks.kill(entry, slot)
             return False
-        if not slot.queued:
-            self._arming.following(entry, slot)
+        self._arming.following(entry, slot)
         if verdict.action == "queue":
             self._arming.queue(slot)
         else:
@@ -321,19 +351,12 @@ class Engine:
     async def _finish_async(self, slot: Slot, awaitable: Any, start: float, wall: float) -> None:
         assert self._loop is not None
         entry = slot.entry
-        _ENTRY.set(entry.call.name)
+        _CALL.set((entry.call.name, slot.n))
         out = await self._tasks.settle(self._loop, slot, awaitable, lambda: self._reason)
         if out.cancelled:
             self._tally.cancelled += 1
         self._record(
-            slot,
-            start,
-            wall,
-            out.end - start,
-            out.result,
-            out.error,
-            cancelled=out.cancelled,
-            exit_status=out.status,
+            slot, start, wall, out.end - start, out.result, out.error, out.cancelled, out.status
         )
         end = out.end
         self._arming.returned(entry, slot, end)
@@ -349,9 +372,7 @@ class Engine:
         for started in await self._tasks.drain():
             self._tally.cancelled += 1
             error = ErrorInfo("CancelledError", f"cancelled: the run ended ({self._reason})")
-            self._record(
-                started.slot, started.start, started.wall, 0.0, None, error, cancelled=True
-            )
+            self._record(started.slot, started.start, started.wall, 0.0, None, error, True, None)
 
     def _record(
         self,
@@ -361,33 +382,22 @@ class Engine:
         duration: float,
         result: Any,
         error: ErrorInfo | None,
-        *,
-        cancelled: bool = False,
-        exit_status: int | None = None,
+        cancelled: bool,
+        exit_status: int | None,
     ) -> None:
+        """Emit a call's record, then what its callback caused (see ``_emit``'s defer)."""
         record = self._tally.record(
-            slot,
-            now,
-            wall,
-            duration,
-            result,
-            error,
-            t0=self.t0,
-            cancelled=cancelled,
-            exit_status=exit_status,
+            slot, now, wall, duration, result, error, cancelled, exit_status
         )
         self._emit(record)
         while self._deferred:
             self._emit(self._deferred.pop(0))
-        if record.failed and self.options.fail_fast:
+        if self._fail_fast and error is not None and not cancelled:
             self.finish("failed")
 
     def _maybe_done(self) -> None:
-        if self._reason is not None or self._tasks:
-            return
-        if self._arming.pending:
-            return
-        self.finish("done")
+        if self._reason is None and not self._arming.pending and not self._tasks:
+            self.finish("done")
 
     # -- output ----------------------------------------------------------------------------------
     def _emit(self, event: Event, *, defer: bool = False) -> None:
@@ -442,15 +452,12 @@ class Engine:
     def _rel(self) -> float:
         return self._now() - self.t0
 
-    def _read_clocks(self, loop: asyncio.AbstractEventLoop) -> tuple[float, float]:
-        """The loop clock and the wall clock at a call's start; a wall clock step is told
-        (the record shows the wall clock as it really reads) and re-arms wall-clock calls."""
-        now, wall, step = self._clocks.read(loop)
-        if step is not None:
-            self._emit(ClockStep(t=now - self.t0, step=step, wall_time=wall))
-            if self._walled:
-                self._arming.rearm_wall(self._walled, now, wall)
-        return now, wall
+    def _clock_stepped(self, now: float, wall: float, step: float) -> None:
+        """The wall clock stepped (read at a call's start, or by the watch): told (the records
+        show the wall clock as it really reads), and wall-clock calls re-armed."""
+        self._emit(ClockStep(t=now - self.t0, step=step, wall_time=wall))
+        if self._walled:
+            self._arming.rearm_wall(self._walled, now, wall)
 
     # -- signals (the handlers are signals.RunSignals, installed by runner.run) ----------------
     def add_abort(self, abort: Callable[[], Any]) -> None:

@@ -54,35 +54,45 @@ class Fanout:
         """Every part gets every event, even after another part's reader went away: a record
         file must still get the cancellations and the end."""
         gone = None
+        closed = self.closed
         for i, each in enumerate(self.sinks):
-            if i in self.closed:
+            if i in closed:
                 continue
             try:
                 each(event)
-            except OutputClosed as exc:
-                self.closed.add(i)
-                gone = exc
-            except OutputError as exc:
-                if each is not self.record_sink:
-                    raise
-                # A full disk under --record: said once, and stdout goes on (exit 74 at the end)
-                self.closed.add(i)
-                self.record_failed.append(exc)
-                click.echo(f"timerctl: {exc}", err=True)
+            except (OutputClosed, OutputError) as exc:
+                gone = self._part_failed(i, each, exc) or gone
         return gone
 
+    def _part_failed(
+        self, i: int, each: Callable[[Event], None], exc: OutputClosed | OutputError
+    ) -> OutputClosed | None:
+        """(``deliver``) Part ``i`` cannot be written: a reader gone (told to the engine once
+        every part had the event), or the record file's disk full (said once; stdout goes on,
+        and the run exits 74). Any other part's error is the run's."""
+        if isinstance(exc, OutputClosed):
+            self.closed.add(i)
+            return exc
+        if each is not self.record_sink:
+            raise exc
+        self.closed.add(i)
+        self.record_failed.append(exc)
+        click.echo(f"timerctl: {exc}", err=True)
+        return None
+
     def sink(self, event: Event) -> None:
+        """The engine's sink: once per event (the hot path: one call's record)."""
         gone = None
-        if self.only is not None and type(event) is not End:  # the hot path: one renderer
-            self.only(event)  # (a closed stdout raises OutputClosed: the engine ends the run)
-        elif type(event) is End:
+        if type(event) is End:
             with self.out.forced():  # the end is never dropped nor held back
                 gone = self.deliver(self._final(event))
+        elif self.only is not None:  # one renderer
+            self.only(event)  # (a closed stdout raises OutputClosed: the engine ends the run)
         else:
             gone = self.deliver(event)
-        pending = self.out.take_notice()
-        if pending is not None:
-            gone = self._backlog(pending) or gone
+        out = self.out
+        if out.notice is not None:  # (an attribute: no call a record)
+            gone = self._backlog(out.take_notice()) or gone
         if gone is not None:
             raise gone
 
@@ -97,9 +107,11 @@ class Fanout:
             end = replace(end, exit_code=int(ExitCode.IOERR))
         return end
 
-    def _backlog(self, pending: int) -> OutputClosed | None:
+    def _backlog(self, pending: int | None) -> OutputClosed | None:
         from .events import Backlog as BacklogEvent
 
+        if pending is None:
+            return None
         eng = self.engine
         t = eng.time() - eng.t0 if eng is not None else 0.0
         notice = BacklogEvent(t=t, pending=pending, policy=self.out.policy.value)

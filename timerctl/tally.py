@@ -31,7 +31,7 @@ class Status(NamedTuple):
 class Tally:
     """What a run has done so far (read by a live display's ``status`` from its thread)."""
 
-    __slots__ = ("cancelled", "failed", "lateness", "seq", "virtual")
+    __slots__ = ("cancelled", "failed", "lateness", "seq", "t0", "virtual")
 
     def __init__(self) -> None:
         self.seq = 0  # calls recorded
@@ -39,6 +39,7 @@ class Tally:
         self.cancelled = 0
         self.lateness = Lateness()
         self.virtual = False
+        self.t0 = 0.0  # the loop clock at the start: a record's ``t`` counts from here
 
     def record(
         self,
@@ -48,40 +49,44 @@ class Tally:
         duration: float,
         result: Any,
         error: ErrorInfo | None,
-        *,
-        t0: float,
-        cancelled: bool = False,
-        exit_status: int | None = None,
+        cancelled: bool,
+        exit_status: int | None,
     ) -> CallRecord:
-        """The record of a call that started at ``now`` (loop time) and ``wall``."""
+        """The record of a call that started at ``now`` (loop time) and ``wall``.
+
+        Once per call: the fields are given in CallRecord's order, not by name, and the
+        kind's text is the member's own ``_value_`` (``.value`` is a property).
+        """
         call = slot.entry.call
         self.seq += 1
-        late = now - slot.due
+        due = slot.due
+        late = now - due
         if self.virtual:  # both sides are on the nanosecond grid, give or take a float step
             late = round(late, 9) + 0.0
-        record = CallRecord(
-            seq=self.seq,
-            entry=call.name,
-            kind=call.kind.value,
-            callback=call.callback,
-            args=call.args,
-            kwargs=call.kwargs,
-            n=slot.n,
-            due=slot.due,
-            loop_time=now,
-            t=now - t0,
-            wall_time=wall,
-            late=late,
-            duration=duration,
-            result=None if error else result,
-            error=error,
-            cancelled=cancelled,
-            exit_status=exit_status,
-        )
         self.lateness.add(late)  # a call cut short still started: its lateness is real
-        if record.failed:
-            self.failed += 1
-        return record
+        if error is not None:
+            result = None
+            if not cancelled:  # (CallRecord.failed)
+                self.failed += 1
+        return CallRecord(
+            self.seq,
+            call.name,
+            call.kind._value_,
+            call.callback,
+            call.args,
+            call.kwargs,
+            slot.n,
+            due,
+            now,
+            now - self.t0,
+            wall,
+            late,
+            duration,
+            result,
+            error,
+            cancelled,
+            exit_status,
+        )
 
     def exit_code(self, reason: str, signum: int | None, timeout_exit: int | None) -> int:
         """The run's exit status: a signal's, a closed output's, a timeout's (when asked for),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import IO, Any
 
 from ..events import (
@@ -20,6 +21,7 @@ from ..events import (
 )
 from . import RenderOptions
 from .text import jsonable, write_flushed
+from .writer import Passthrough, Writer
 
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
@@ -138,43 +140,57 @@ def _plain(values: Any) -> bool:
     return True
 
 
+def _putter(stream: IO[str]) -> Callable[[str], object]:
+    """How a line is written and flushed: one call to a Writer's ``put`` (the hot path), or
+    ``write_flushed`` for any other stream."""
+    out: object = stream
+    if type(out) is Writer or type(out) is Passthrough:
+        return out.put
+    return lambda line: write_flushed(stream, line)
+
+
 class JsonlRenderer:
     def __init__(self, stream: IO[str], options: RenderOptions) -> None:
         self.stream = stream
         self.options = options
         self._fixed: dict[str, str] = {}  # entry -> its encoded entry/kind/callback/args/kwargs
+        self._put = _putter(stream)
 
     def __call__(self, event: Event) -> None:
-        if type(event) is CallRecord and event.error is None and event.exit_status is None:
-            line = self.call_line(event)
-        else:
-            line = _dumps(to_dict(event)) + "\n"
-        write_flushed(self.stream, line)
-
-    def call_line(self, r: CallRecord) -> str:
-        """The same line as ``to_dict`` gives, written faster: this is the hot path of a run.
-
-        What an entry's calls share (name, callback, arguments) is encoded once per entry; only
-        the numbers, the wall time and the result are formatted per call. Floats print as JSON
-        prints them (``float.__repr__``); these are always finite.
-        """
+        """Once per record. A call's line is the one ``to_dict`` gives, made faster (the hot path
+        of a run): what an entry's calls share (name, callback, arguments) is encoded once per
+        entry; only the numbers, the wall time and the result are formatted per call. Floats
+        print as JSON prints them (``float.__repr__``); these are always finite."""
+        if (
+            type(event) is not CallRecord
+            or event.error is not None
+            or event.exit_status is not None
+        ):
+            self._put(_dumps(to_dict(event)) + "\n")
+            return
+        r = event
         fixed = self._fixed.get(r.entry)
         if fixed is None:
-            fixed = _dumps(
-                {
-                    "entry": r.entry,
-                    "kind": r.kind,
-                    "callback": r.callback,
-                    "args": r.args if _plain(r.args) else jsonable(r.args),
-                    "kwargs": r.kwargs if _plain(r.kwargs.values()) else jsonable(r.kwargs),
-                }
-            )[1:-1]
-            if r.n > 1:  # a repeating entry: worth keeping (a one-shot one is never seen again)
-                self._fixed[r.entry] = fixed
+            fixed = self._fixed_part(r)
         result = r.result
         encoded = _dumps(result if type(result) is str else jsonable(result))
-        return (
+        self._put(
             f'{{"event":"call","seq":{r.seq},{fixed},"n":{r.n},"due":{r.due!r},'
             f'"loop_time":{r.loop_time!r},"t":{r.t!r},"wall_time":"{iso(r.wall_time)}",'
             f'"late":{r.late!r},"duration":{r.duration!r},"result":{encoded}}}\n'
         )
+
+    def _fixed_part(self, r: CallRecord) -> str:
+        """What every line of an entry says alike, encoded (kept for a repeating entry)."""
+        fixed = _dumps(
+            {
+                "entry": r.entry,
+                "kind": r.kind,
+                "callback": r.callback,
+                "args": r.args if _plain(r.args) else jsonable(r.args),
+                "kwargs": r.kwargs if _plain(r.kwargs.values()) else jsonable(r.kwargs),
+            }
+        )[1:-1]
+        if r.n > 1:  # a repeating entry: worth keeping (a one-shot one is never seen again)
+            self._fixed[r.entry] = fixed
+        return fixed

@@ -103,13 +103,18 @@ class Writer:
         self._closed = False
         self._error: OutputError | None = None
         self._forced = 0
-        self._notice: int | None = None  # bytes behind when the limit was passed, untold
+        #: bytes behind when the limit was passed, untold (``take_notice``): a plain attribute,
+        #: so that a look once per record costs no call
+        self.notice: int | None = None
         self._armed = True  # the next pass of the limit is told (again after it drained)
         self._unbounded = False  # a signal came while waiting: never wait again this run
         self._stopping = False
         self._idle = False  # the thread waits in poll (not writing): wake it for new data
         self._thread: threading.Thread | None = None
         self._wake_r = self._wake_w = -1
+        #: ``write`` then ``flush`` in one call (a renderer's record, once per call): for a file
+        #: ``write`` itself, since nothing but a write that raised can fail a file's flush
+        self.put: Callable[[str], object] = self._put_queued if self._queued else self.write
         if self._queued:
             self._poll = select.poll()
             self._poll.register(fd, select.POLLOUT)
@@ -117,7 +122,10 @@ class Writer:
 
     # -- the stream
     def write(self, text: str) -> int:
-        """Queue or write ``text`` (UnicodeEncodeError as a text stream would raise it)."""
+        """Queue or write ``text`` (UnicodeEncodeError as a text stream would raise it).
+
+        Once per record: the two usual cases (a file, and a pipe that can take it now) are
+        here; queueing for the thread, and the backlog's policy, are in ``_enqueue``."""
         data = text.encode(self.encoding, self.errors)
         if self._closed or self._error is not None:
             self._check()
@@ -130,28 +138,38 @@ class Writer:
                 self._fail(exc)
             return len(text)
         with self._lock:
-            if not self._size:
-                if len(data) <= PIPE_BUF and self._writable():
-                    try:
-                        write_all(self.fd, data)  # whole: poll said a PIPE_BUF fits
-                    except OSError as exc:
-                        self._fail(exc)
-                    return len(text)
-                self._check()
-            elif self._size >= self.limit and not self._forced:
-                if self.policy is Backlog.DROP and not self._unbounded:
-                    self.dropped += 1
-                    return len(text)
-                self._wait_for_room()
-            self._pending.append(data)
-            self._size += len(data)
-            if self._size >= self.limit and self._armed:
-                self._armed = False
-                self._notice = self._size
-            if self._idle:
-                self._idle = False
-                self._wake()
+            if not self._size and len(data) <= PIPE_BUF and self._writable():
+                try:
+                    write_all(self.fd, data)  # whole: poll said a PIPE_BUF fits
+                except OSError as exc:
+                    self._fail(exc)
+            else:
+                self._enqueue(data)
         return len(text)
+
+    def _put_queued(self, text: str) -> None:
+        self.write(text)
+        if self._closed or self._error is not None:  # (flush)
+            self._check()
+
+    def _enqueue(self, data: bytes) -> None:
+        """(with the lock) Queue ``data`` for the writing thread; past the limit the policy
+        applies (drop it, or wait for room), and the first pass of the limit is noted."""
+        if not self._size:
+            self._check()  # (poll may have seen the reader go)
+        elif self._size >= self.limit and not self._forced:
+            if self.policy is Backlog.DROP and not self._unbounded:
+                self.dropped += 1
+                return
+            self._wait_for_room()
+        self._pending.append(data)
+        self._size += len(data)
+        if self._size >= self.limit and self._armed:
+            self._armed = False
+            self.notice = self._size
+        if self._idle:
+            self._idle = False
+            self._wake()
 
     def flush(self) -> None:
         """Nothing to do: a write is out, or queued for the writing thread."""
@@ -186,10 +204,10 @@ class Writer:
 
     def take_notice(self) -> int | None:
         """Bytes behind when the backlog passed the limit, once per passing; else None."""
-        if self._notice is None:
+        if self.notice is None:
             return None
         with self._lock:
-            notice, self._notice = self._notice, None
+            notice, self.notice = self.notice, None
         return notice
 
     @property
@@ -384,6 +402,7 @@ class Passthrough:
         self.label = label
         self.dropped = 0
         self.policy = Backlog.BLOCK
+        self.notice: int | None = None  # (never: nothing is queued)
         self.on_closed: Callable[[], object] | None = None
         self.stop_waiting: Callable[[], bool] = lambda: False
 
@@ -398,6 +417,10 @@ class Passthrough:
         except OSError as exc:
             raise output_error(exc, self.label) from None
         return len(text)
+
+    def put(self, text: str) -> None:
+        """``write`` and ``flush`` in one call (``write`` flushes already)."""
+        self.write(text)
 
     def flush(self) -> None:
         pass
