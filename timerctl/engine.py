@@ -389,7 +389,11 @@ class Engine:
         record = self._tally.record(
             slot, now, wall, duration, result, error, cancelled, exit_status
         )
-        self._emit(record)
+        if not self._closed:  # (_emit, inline)
+            try:
+                self.sink(record)
+            except Exception as exc:
+                self._sink_failed(exc)
         while self._deferred:
             self._emit(self._deferred.pop(0))
         if self._fail_fast and error is not None and not cancelled:
@@ -409,15 +413,19 @@ class Engine:
             return
         try:
             self.sink(event)
-        except OutputClosed:
+        except Exception as exc:
+            self._sink_failed(exc)
+
+    def _sink_failed(self, exc: Exception) -> None:
+        if isinstance(exc, OutputClosed):
             # The sink keeps being called: a tee may still have a live part (--record).
             self.finish("closed")
-        except Exception as exc:
-            # A renderer bug must not hang the run inside a loop callback: stop writing,
-            # end the run, and let run() raise it once the loop is clean.
-            self._closed = True
-            self._sink_error = exc
-            self.finish("failed")
+            return
+        # A renderer bug must not hang the run inside a loop callback: stop writing, end the
+        # run, and let run() raise it once the loop is clean.
+        self._closed = True
+        self._sink_error = exc
+        self.finish("failed")
 
     @property
     def signalled(self) -> bool:

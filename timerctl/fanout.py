@@ -88,8 +88,14 @@ class Fanout:
                 gone = self.deliver(self._final(event))
         elif self.only is not None:  # one renderer
             self.only(event)  # (a closed stdout raises OutputClosed: the engine ends the run)
-        else:
+        elif self.closed:
             gone = self.deliver(event)
+        else:  # every part open: deliver's loop, inline
+            for i, each in enumerate(self.sinks):
+                try:
+                    each(event)
+                except (OutputClosed, OutputError) as exc:
+                    gone = self._part_failed(i, each, exc) or gone
         out = self.out
         if out.notice is not None:  # (an attribute: no call a record)
             gone = self._backlog(out.take_notice()) or gone

@@ -22,7 +22,7 @@ class Slot:
     of them in a big run), and free to define at start-up, unlike a dataclass.
     """
 
-    __slots__ = ("cancelled", "due", "entry", "handle", "killed", "moment", "n", "queued", "wall")
+    __slots__ = ("cancelled", "due", "entry", "handle", "moment", "n", "queued", "wall")
 
     def __init__(self, entry: Entry, n: int, due: float = 0.0) -> None:
         self.entry = entry
@@ -33,7 +33,6 @@ class Slot:
         self.cancelled = False
         self.wall: float | None = None  # a wall-clock moment (epoch): re-armed on a step
         self.queued = False  # waits for the entry's running call (overlap = queue)
-        self.killed = 0  # the firing whose overlap = kill ended this call
 
 
 class Moment:
@@ -89,7 +88,8 @@ class Entry:
         # empty sets would cost 200 bytes each
         self.pending: list[Slot] = []
         self.done = False  # cancelled or bounded out: schedules nothing more
-        self.running: list[asyncio.Task[Any]] = []  # its async calls under way
+        #: its async calls under way (made by the first: most entries never have one)
+        self.running: list[asyncio.Task[Any]] | None = None
         self.waiting: Slot | None = None  # a call queued behind them (overlap = queue)
 
 

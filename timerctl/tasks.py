@@ -30,10 +30,13 @@ class Outcome(NamedTuple):
 class Underway:
     """Tasks of async calls, each with what its record needs if it is cut short."""
 
-    __slots__ = ("_tasks",)
+    __slots__ = ("_killed", "_tasks")
 
     def __init__(self) -> None:
         self._tasks: dict[asyncio.Task[Any], Started] = {}
+        #: a call that overlap = kill ended -> the firing that was due (kept here, not on
+        #: every Slot: few runs kill)
+        self._killed: dict[Slot, int] = {}
 
     def __len__(self) -> int:
         return len(self._tasks)
@@ -44,7 +47,11 @@ class Underway:
         """Run ``finish`` (which awaits the call) as a task of the call's entry."""
         task = loop.create_task(finish)
         self._tasks[task] = started
-        started.slot.entry.running.append(task)
+        entry = started.slot.entry
+        if entry.running is None:
+            entry.running = [task]
+        else:
+            entry.running.append(task)
 
     async def settle(
         self,
@@ -71,21 +78,22 @@ class Underway:
             task = asyncio.current_task()
             if task is not None:
                 self._tasks.pop(task, None)
+                running = slot.entry.running
                 with contextlib.suppress(ValueError):
-                    slot.entry.running.remove(task)
+                    if running is not None:
+                        running.remove(task)
         end = loop.time()
-        if cancelled and slot.killed:
-            error = ErrorInfo(
-                "CancelledError", f"killed: call {slot.killed} was due (overlap = kill)"
-            )
+        killed = self._killed.pop(slot, 0)
+        if cancelled and killed:
+            error = ErrorInfo("CancelledError", f"killed: call {killed} was due (overlap = kill)")
         return Outcome(result, error, cancelled, status, end)
 
     def kill(self, entry: Entry, by: Slot) -> None:
         """overlap = kill: end the entry's running calls, saying which call ``by`` was due."""
-        for task in entry.running:
+        for task in entry.running or ():
             started = self._tasks.get(task)
             if started is not None:
-                started.slot.killed = by.n
+                self._killed[started.slot] = by.n
             task.cancel()
 
     def cancel_all(self) -> None:
