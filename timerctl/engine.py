@@ -1,19 +1,19 @@
 """Schedule + running loop -> a stream of Events. The only module that invokes the callbacks.
 
-Each due call runs in ``_fire``, which reads the loop clock and the wall clock at the same
-moment, invokes, and emits one CallRecord. The run ends when nothing is pending (no timer, no
-running async callback), or on stop/timeout/fail-fast/signal. Its parts, one job each: arming
-(``arming``: due times from the timing kinds of ``schedule``; ``slots``: the timers and the
-next-due view), the policies a due call meets (``policies``), the two clocks (``wallclock``),
-the counts and records (``tally``), async calls under way (``tasks``), a signal's request
-(``interrupts``), and the entry point with its options (``runner``).
+Each due call goes through ``_fire`` (may it start?) and ``_start``, which reads the loop clock
+and the wall clock at the same moment, invokes, and emits one CallRecord: the hot path, once per
+call. The run ends when nothing is pending (no timer, no running async callback), or on
+stop/timeout/fail-fast/signal. Its parts, one job each: what callbacks and the front end may
+ask of a run (``control``, the Engine's base), arming (``arming``: due times from the timing
+kinds of ``schedule``; ``slots``: the timers and the next-due view), the policies a due call
+meets (``policies``), the two clocks (``wallclock``), the counts and records (``tally``), async
+calls under way (``tasks``), a signal's request (``interrupts``), and the entry point with its
+options (``runner``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
 import gc
 import inspect
 import os
@@ -23,8 +23,9 @@ from typing import Any
 
 from .arming import DELAY, MOMENTS, RATE, Arming
 from .context import CURRENT
+from .control import CALL, Control
 from .errors import OutputClosed
-from .events import Cancelled, ClockStep, Decision, End, ErrorInfo, Event, Output
+from .events import Cancelled, ClockStep, Decision, End, ErrorInfo, Event
 from .interrupts import Interrupts
 from .policies import decide
 from .registry import REGISTRY, Registry
@@ -38,16 +39,11 @@ from .wallclock import WALL_WATCH, Clocks
 
 __all__ = ["Engine", "RunOptions", "Sink", "Status", "percentile", "run"]
 
-#: the entry whose callback is running and which of its firings it is (the lines ``--stream``
-#: shows say it), in that callback's own context (sync or async): one variable, one set a call
-_CALL: contextvars.ContextVar[tuple[str, int]] = contextvars.ContextVar(
-    "timerctl_call", default=("?", 0)
-)
 #: what a callback returns as a rule: never awaitable, and no exit status (``runinfo``)
 _PLAIN = frozenset({str, int, float, bool, bytes, tuple, list, dict, type(None)})
 
 
-class Engine:
+class Engine(Control):
     """Runs one schedule on the current event loop and reports through ``sink``."""
 
     def __init__(
@@ -92,71 +88,6 @@ class Engine:
         ]
         self._watch: asyncio.TimerHandle | None = None
         self._fail_fast = self.options.fail_fast  # (read once a call)
-
-    @property
-    def t0(self) -> float:
-        """The loop clock when the run started: records' ``t`` counts from here."""
-        return self._clocks.t0
-
-    @property
-    def wall_t0(self) -> float:
-        return self._clocks.wall_t0
-
-    # -- RunControl (what callbacks may ask of the run) ------------------------------------------
-    def time(self) -> float:
-        assert self._loop is not None
-        return self._loop.time()
-
-    def stop(self) -> None:
-        self.finish("stopped")
-
-    def cancel(self, entry: str) -> int:
-        target = self._entries.get(entry)
-        if target is None:
-            raise KeyError(f"no entry named {entry!r}")
-        n = self._cancel_entry(target)
-        self._emit(Cancelled(entry=entry, count=n, by=_CALL.get()[0], t=self._rel()), defer=True)
-        self._maybe_done()
-        return n
-
-    @property
-    def escape_stderr(self) -> bool:
-        return self.options.escape_stderr
-
-    def block(self, seconds: float) -> None:
-        seconds /= self.options.speed
-        advance = getattr(self._loop, "advance", None)
-        if advance is not None:
-            advance(seconds)
-        else:
-            time.sleep(seconds)
-
-    @property
-    def streaming(self) -> bool:
-        return self.options.stream
-
-    def output_line(self, line: str) -> None:
-        """A line the running call printed (exec, with ``stream``): shown as it comes."""
-        if self.options.stream and self._reason is None:
-            entry, n = _CALL.get()
-            self._emit(Output(entry=entry, n=n, t=self._rel(), line=line))
-
-    def status(self) -> Status:
-        """A cheap snapshot for a live display (safe from another thread: it reads the
-        engine's own next-due view, never the event loop's private timer heap)."""
-        head = self._timers.next_due()
-        now = self._now()
-        tally = self._tally
-        return Status(
-            calls=tally.seq,
-            failed=tally.failed,
-            cancelled=tally.cancelled,
-            pending=self._arming.pending,
-            running=len(self._tasks),
-            next_entry=None if head is None else head[0],
-            next_in=None if head is None else max(0.0, head[1] - now),
-            t=now - self.t0,
-        )
 
     # -- running ---------------------------------------------------------------------------------
     async def run(self) -> End:
@@ -259,7 +190,7 @@ class Engine:
         assert loop is not None
         func, args, kwargs = entry.spec.func, call.args, call.kwargs
         self._running = call.name
-        _CALL.set((call.name, n))  # each handle runs in its own copy of the context
+        CALL.set((call.name, n))  # each handle runs in its own copy of the context
         # The clocks are read last, right before the call: what a record says is when the
         # callback really started, not when the bookkeeping before it did.
         now, wall, step = self._clocks.read(loop)
@@ -351,7 +282,7 @@ class Engine:
     async def _finish_async(self, slot: Slot, awaitable: Any, start: float, wall: float) -> None:
         assert self._loop is not None
         entry = slot.entry
-        _CALL.set((entry.call.name, slot.n))
+        CALL.set((entry.call.name, slot.n))
         out = await self._tasks.settle(self._loop, slot, awaitable, lambda: self._reason)
         if out.cancelled:
             self._tally.cancelled += 1
@@ -427,22 +358,6 @@ class Engine:
         self._sink_error = exc
         self.finish("failed")
 
-    @property
-    def signalled(self) -> bool:
-        """A signal (SIGINT, SIGTERM) asked the run to end: nothing may wait for a reader."""
-        return self._signals.reason is not None
-
-    def output_closed(self) -> None:
-        """(from any thread) stdout's reader went away: end the run, as a failed write would."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self.finish, "closed")
-
-    def end_record(self) -> End:
-        """The end record as of now (for a run cut short: a second Ctrl-C)."""
-        return self._end()
-
     def _end(self) -> End:
         # Decided first, read second: a signal from now on is absorbed (the end it would
         # change may already be on its way out); one before is this end's reason.
@@ -454,11 +369,6 @@ class Engine:
         )
 
     # -- clocks ----------------------------------------------------------------------------------
-    def _now(self) -> float:
-        return self._loop.time() if self._loop is not None else 0.0
-
-    def _rel(self) -> float:
-        return self._now() - self.t0
 
     def _clock_stepped(self, now: float, wall: float, step: float) -> None:
         """The wall clock stepped (read at a call's start, or by the watch): told (the records
@@ -466,28 +376,3 @@ class Engine:
         self._emit(ClockStep(t=now - self.t0, step=step, wall_time=wall))
         if self._walled:
             self._arming.rearm_wall(self._walled, now, wall)
-
-    # -- signals (the handlers are signals.RunSignals, installed by runner.run) ----------------
-    def add_abort(self, abort: Callable[[], Any]) -> None:
-        """Call ``abort`` just before an exit that skips all cleanup (a second Ctrl-C)."""
-        self._signals.add_abort(abort)
-
-    def aborts(self) -> list[Callable[[], Any]]:
-        """What a second signal does before it exits: kill the children, then the aborts."""
-        return self._signals.aborts()
-
-    def on_signal(self, signum: int) -> None:
-        """(a signal handler: any moment, even inside a blocking callback) End the run as soon
-        as the loop can: no call fires from now on."""
-        loop = self._loop
-        if self._signals.take(signum) and loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(self._end_by_signal)
-
-    def _end_by_signal(self) -> None:
-        reason = self._signals.reason
-        assert reason is not None
-        if self._reason is None:
-            self.finish(reason)
-        else:  # already ending (stop, timeout): still say a signal came
-            self._reason = reason
