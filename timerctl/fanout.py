@@ -20,7 +20,8 @@ from .events import End  # the sink tells the end from every other event, on eve
 if TYPE_CHECKING:
     from .engine import Engine
     from .events import Event
-    from .render.writer import Passthrough, Writer
+    from .render.passthrough import Passthrough
+    from .render.writer import Writer
     from .runner import RunOptions
     from .schedule import Schedule
 
@@ -105,7 +106,7 @@ class Fanout:
     def _final(self, end: End) -> End:
         from dataclasses import replace
 
-        from .render.writer import Backlog
+        from .render.backlog import Backlog
 
         if self.out.policy is Backlog.DROP:
             end = replace(end, dropped=self.out.dropped)

@@ -20,8 +20,9 @@ from ..events import (
     iso,
 )
 from . import RenderOptions
+from .passthrough import Passthrough
 from .text import jsonable, write_flushed
-from .writer import Passthrough, Writer
+from .writer import Writer
 
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 

@@ -15,57 +15,36 @@ way the backlog is told once (``take_notice``), and records written with ``force
 the backlog notice itself) are never dropped nor held.
 
 Regular files and character devices (``--record FILE``, ``> out.txt``, ``/dev/null``) are
-written directly. Every write loops until all of it is written or it fails: a partial write
-(a disk filling up) is never taken for a whole one.
+written directly. Every write is whole (``whole.write_all``): a partial write (a disk filling
+up) is never taken for a whole one. A stream with no descriptor has a ``Passthrough``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import io
 import os
 import select
 import stat
-import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from enum import Enum
 from typing import IO, Any
 
 from ..errors import OutputClosed, OutputError
 from ..signals import start_thread
 
-#: bytes queued for a slow reader before the policy applies (--backlog-limit's default)
-DEFAULT_LIMIT = 16 * 1024 * 1024
+# (re-exported: the CLI, the app, renderers and exits import them from here)
+from .backlog import DEFAULT_LIMIT as DEFAULT_LIMIT
+from .backlog import Backlog as Backlog
+from .passthrough import Passthrough as Passthrough
+from .whole import output_error as output_error
+from .whole import whole_stdout as whole_stdout
+from .whole import write_all as write_all
+
 #: what a pipe takes whole once poll says it is writable (POSIX's PIPE_BUF, Linux's page)
 PIPE_BUF = getattr(select, "PIPE_BUF", 4096)
 WAIT_SLICE = 0.05  # seconds between two looks at "should I stop waiting?" while blocked
 _GONE = select.POLLERR | select.POLLHUP | getattr(select, "POLLRDHUP", 0)
-
-
-class Backlog(Enum):
-    """What a write does when the reader is ``limit`` bytes behind (``--on-backlog``)."""
-
-    BLOCK = "block"  # wait for the reader: loses nothing, makes calls late
-    DROP = "drop"  # drop the record (counted): calls stay on time, the screen misses some
-
-
-def write_all(fd: int, data: bytes | memoryview) -> None:
-    """``os.write`` until every byte is written: a short write is retried, never ignored
-    (the next attempt then reports the real error, ENOSPC for a full disk)."""
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        if n <= 0:  # no progress and no error: do not spin
-            raise OSError(errno.EIO, os.strerror(errno.EIO))
-        view = view[n:]
-
-
-def output_error(exc: OSError, label: str = "stdout") -> OutputError:
-    """The one message for an output that cannot be written: what, and why."""
-    return OutputError(f"cannot write to {label}: {exc.strerror or exc}")
 
 
 class Writer:
@@ -342,105 +321,6 @@ class Writer:
         if self.on_closed is not None:
             with contextlib.suppress(Exception):
                 self.on_closed()
-
-
-class WholeWrites(io.RawIOBase):
-    """A raw stdout whose every write is whole: under PYTHONUNBUFFERED, sys.stdout writes
-    straight to a FileIO, whose short count (a disk filling up, a pipe whose reader left
-    mid-write) TextIOWrapper drops on the floor: ``plan`` then "succeeded" with 64 KiB of
-    10 MB written."""
-
-    def __init__(self, raw: Any) -> None:
-        super().__init__()
-        self._raw = raw
-        self._fd: int = raw.fileno()
-
-    def write(self, data: Any) -> int:
-        write_all(self._fd, memoryview(data).cast("B"))
-        return len(memoryview(data).cast("B"))
-
-    def writable(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        return self._fd
-
-    def isatty(self) -> bool:
-        return bool(self._raw.isatty())
-
-    @property
-    def name(self) -> Any:
-        return getattr(self._raw, "name", "<stdout>")
-
-
-def whole_stdout() -> None:
-    """Make sys.stdout's writes whole when it is unbuffered (see ``WholeWrites``); a buffered
-    one already retries a short write (BufferedWriter does)."""
-    stdout = sys.stdout
-    raw = getattr(stdout, "buffer", None)
-    if not isinstance(raw, io.RawIOBase) or isinstance(raw, WholeWrites):
-        return
-    try:
-        raw.fileno()
-    except (OSError, ValueError):
-        return
-    sys.stdout = io.TextIOWrapper(
-        WholeWrites(raw),
-        encoding=stdout.encoding,
-        errors=stdout.errors,
-        line_buffering=bool(stdout.line_buffering),
-        write_through=True,
-    )
-
-
-class Passthrough:
-    """For a stream without a descriptor (a test's StringIO): written as it is, with the
-    same errors and the same interface as ``Writer``."""
-
-    def __init__(self, stream: IO[str], label: str) -> None:
-        self._stream = stream
-        self.label = label
-        self.dropped = 0
-        self.policy = Backlog.BLOCK
-        self.notice: int | None = None  # (never: nothing is queued)
-        self.on_closed: Callable[[], object] | None = None
-        self.stop_waiting: Callable[[], bool] = lambda: False
-
-    def write(self, text: str) -> int:
-        try:
-            self._stream.write(text)
-            self._stream.flush()
-        except BrokenPipeError:
-            raise OutputClosed(f"{self.label} closed") from None
-        except UnicodeEncodeError:
-            raise
-        except OSError as exc:
-            raise output_error(exc, self.label) from None
-        return len(text)
-
-    def put(self, text: str) -> None:
-        """``write`` and ``flush`` in one call (``write`` flushes already)."""
-        self.write(text)
-
-    def flush(self) -> None:
-        pass
-
-    @contextlib.contextmanager
-    def forced(self) -> Iterator[None]:
-        yield
-
-    def take_notice(self) -> int | None:
-        return None
-
-    @property
-    def closed(self) -> bool:
-        return False
-
-    def close(self, timeout: float | None = None) -> bool:
-        return True
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
 
 
 def writer_for(stream: IO[str], label: str = "stdout", **kw: Any) -> Writer | Passthrough:
