@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import subprocess
+import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -848,3 +850,18 @@ def test_status_names_the_next_due_call_from_the_engines_own_view() -> None:
     assert (last.next_entry, last.calls, last.cancelled) == ("tick", 3, 1)
     assert last.next_in == pytest.approx(0.05)
     assert last.t == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["timerctl.engine", "timerctl.fanout", "timerctl.render.jsonl", "timerctl.render.writer"],
+)
+def test_the_run_and_its_jsonl_output_import_neither_click_nor_rich(module: str) -> None:
+    # The core side of a run (the engine, the fan-out to its sinks, the jsonl writer) sits
+    # under the CLI and the rich renderers, never on them.
+    code = (
+        f"import sys, {module}; "
+        "print([m for m in sys.modules if m.split('.')[0] in ('click', 'rich')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import click
-
 from .errors import ExitCode, OutputClosed, OutputError
 from .events import End  # the sink tells the end from every other event, on every call
+from .stdio import echo_err
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -78,7 +77,7 @@ class Fanout:
             raise exc
         self.closed.add(i)
         self.record_failed.append(exc)
-        click.echo(f"timerctl: {exc}", err=True)
+        echo_err(f"timerctl: {exc}")
         return None
 
     def sink(self, event: Event) -> None:
@@ -124,9 +123,7 @@ class Fanout:
         notice = BacklogEvent(t=t, pending=pending, policy=self.out.policy.value)
         if not self.told:
             self.told = True
-            click.echo(
-                f"timerctl: {notice.describe()} (--on-backlog {self.out.policy.value})", err=True
-            )
+            echo_err(f"timerctl: {notice.describe()} (--on-backlog {self.out.policy.value})")
         with self.out.forced():
             return self.deliver(notice)
 
