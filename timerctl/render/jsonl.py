@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from json.encoder import encode_basestring_ascii
 from typing import IO, Any
 
 from ..events import (
@@ -25,6 +26,8 @@ from .text import jsonable, write_flushed
 from .writer import Writer
 
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+#: what ``_dumps`` does with a str (JSONEncoder.encode's own first case), without the call
+_quote = encode_basestring_ascii
 
 
 def to_dict(event: Event) -> dict[str, Any]:
@@ -174,7 +177,7 @@ class JsonlRenderer:
         if fixed is None:
             fixed = self._fixed_part(r)
         result = r.result
-        encoded = _dumps(result if type(result) is str else jsonable(result))
+        encoded = _quote(result) if type(result) is str else _dumps(jsonable(result))
         self._put(
             f'{{"event":"call","seq":{r.seq},{fixed},"n":{r.n},"due":{r.due!r},'
             f'"loop_time":{r.loop_time!r},"t":{r.t!r},"wall_time":"{iso(r.wall_time)}",'
