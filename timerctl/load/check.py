@@ -19,8 +19,9 @@ from ..errors import PluginError, Problem, ScheduleError
 from ..registry import Registry, suggest
 from ..schedule import Call, Repeat, RunConfig, Schedule
 from . import messages as msg
+from . import pieces
 from .batch import Batch, Verdicts
-from .localtime import Gap, next_time, resolve_datetime
+from .localtime import moment_of
 from .locate import Locator, Path
 from .references import reference_problems
 from .rules import (
@@ -78,6 +79,11 @@ class Checker:
             self.locator.wanted.add(where[1])
 
     def problems(self) -> list[Problem]:
+        # the locator checks a problem entry's lines against its parse; the fast path dropped
+        # the entries it built (one may have a problem: a name taken twice)
+        entries = self.locator.entries
+        if any(entries[i] is None for i in self.locator.wanted):
+            entries[:] = pieces.loads(self.text)["call"]  # parsed before: it cannot fail
         where = self.locator.where
         found = []
         for path, message, value in self.pending:
@@ -182,7 +188,8 @@ class Checker:
             if name is None:
                 continue
             if name in seen:
-                taken = self._duplicate(name, seen[name], "name" in raw[i])
+                named = bool(verdicts.explicit[i]) if raw[i] is None else "name" in raw[i]
+                taken = self._duplicate(name, seen[name], named)
                 self.problem(("call", i, "name"), taken)
                 continue
             seen[name] = i
@@ -349,24 +356,7 @@ class Checker:
 
     def wall_clock(self, value: datetime | dtime) -> datetime | str:
         """The aware moment of a wall-clock ``at``, or why there is none."""
-        try:
-            moment = (
-                resolve_datetime(value)
-                if isinstance(value, datetime)
-                else next_time(value, self.now)
-            )
-            ahead = moment.timestamp() - self.now
-        except Gap as exc:
-            return f"'at' = {msg.show(value)} {exc}"
-        except (OverflowError, ValueError, OSError):  # year 1 or 9999 in the local zone
-            return f"'at' = {msg.show(value)} is out of range"
-        if ahead < 0:
-            now = datetime.fromtimestamp(self.now).astimezone().isoformat()
-            return (
-                f"'at' = {msg.show(value)} is {msg.human_duration(-ahead)} in the past "
-                f"(now is {now})"
-            )
-        return moment
+        return moment_of(value, self.now)
 
     def repeat(
         self,

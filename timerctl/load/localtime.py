@@ -16,6 +16,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 
+from .messages import human_duration, show
+
 
 class Gap(ValueError):
     """A local date-time the clocks skip."""
@@ -77,3 +79,19 @@ def next_time(value: dtime, now: float) -> datetime:
         # in a gap: the reading with the offset from before the jump, i.e. after it (mktime)
         candidates += found or [naive.replace(fold=0).timestamp()]
     return _aware(min(s for s in candidates if s > now))
+
+
+def moment_of(value: datetime | dtime, now: float) -> datetime | str:
+    """The aware moment of a wall-clock ``at`` value, or why there is none (a schedule's
+    message: in a gap, out of range, in the past)."""
+    try:
+        moment = resolve_datetime(value) if isinstance(value, datetime) else next_time(value, now)
+        ahead = moment.timestamp() - now
+    except Gap as exc:
+        return f"'at' = {show(value)} {exc}"
+    except (OverflowError, ValueError, OSError):  # year 1 or 9999 in the local zone
+        return f"'at' = {show(value)} is out of range"
+    if ahead < 0:
+        shown = datetime.fromtimestamp(now).astimezone().isoformat()
+        return f"'at' = {show(value)} is {human_duration(-ahead)} in the past (now is {shown})"
+    return moment
