@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import select
 import sys
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -35,11 +36,12 @@ def tty_stream() -> Iterator[tuple[IO[str], Callable[[], bytes]]]:
     stream = open(slave, "w", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
 
     def read() -> bytes:
-        os.set_blocking(master, False)
-        try:
-            return os.read(master, 65536)
-        except BlockingIOError:
-            return b""
+        # Every line written ends in a newline (the terminal's \r\n): read until it is there,
+        # since the terminal may hand the bytes over in more than one piece.
+        out = b""
+        while not out.endswith(b"\n") and select.select([master], [], [], 10)[0]:
+            out += os.read(master, 65536)
+        return out
 
     try:
         yield stream, read
