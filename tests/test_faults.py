@@ -1640,6 +1640,57 @@ def test_every_ending_signal_ends_the_run_and_its_process_groups(
     assert by_entry(records)["child"]["cancelled"] is True
 
 
+#: a plugin whose thread takes a SIGTERM once the main thread sleeps in the loop's select: where
+#: the kernel puts a process-directed signal when another thread does not block it
+SIDE_THREAD = """\
+    import signal, threading, time
+    from pathlib import Path
+    from timerctl import callback
+
+    def _signal_me() -> None:
+        wchan = Path(f"/proc/self/task/{threading.main_thread().native_id}/wchan")
+        # the callback returned, and the loop sleeps in its selector (epoll, or select/poll)
+        while not any(w in wchan.read_text() for w in ("epoll", "poll_schedule")):
+            time.sleep(0.001)  # (a spin would starve the main thread of the GIL)
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    @callback
+    def side_signal() -> str:
+        threading.Thread(target=_signal_me, daemon=True).start()
+        return "started"
+"""
+
+
+def test_a_signal_taken_by_another_thread_ends_the_run_at_once(
+    here: Path, spawn: Callable[..., Child]
+) -> None:
+    """Python runs handlers in the main thread only: a signal taken by a plugin's thread waited
+    for the loop's next timer (30 s here). Now it wakes the loop (signals.waking)."""
+    if not Path("/proc/self/wchan").exists():
+        pytest.skip("no /proc/PID/wchan to see where the main thread waits")
+    write(here, "sideplug.py", SIDE_THREAD)
+    write(
+        here,
+        "s.toml",
+        """\
+        [[call]]
+        name = "send"
+        soon = true
+        callback = "side_signal"
+
+        [[call]]
+        name = "far"
+        later = 30
+        callback = "echo"
+    """,
+    )
+    child = spawn("run", "s.toml", "--format", "jsonl", "--plugin", "sideplug")
+    exit_code, records, stderr = child.finish()
+    assert exit_code == 143, stderr
+    end = assert_complete(records)
+    assert end["reason"] == "terminated" and end["cancelled"] == 1
+
+
 def test_children_do_not_outlive_a_killed_timerctl(here: Path, spawn: Callable[..., Child]) -> None:
     """SIGKILL cannot be handled: the watchdog ends the groups when timerctl is gone."""
     pidfile = here / "pid"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import signals
 from .events import End, Event
@@ -67,6 +67,12 @@ def run(
     # default death after an end record saying "done".
     with signals.RunSignals(engine.on_signal, engine.aborts):
         with asyncio.Runner(loop_factory=factory) as runner:
-            end = runner.run(engine.run())
+            end = runner.run(_woken(engine.run()))
         signals.run_ended()
     return end
+
+
+async def _woken(run: Coroutine[Any, Any, End]) -> End:
+    """The run, on a loop that any thread's signal wakes (``signals.waking``)."""
+    with signals.waking(asyncio.get_running_loop()):
+        return await run

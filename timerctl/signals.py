@@ -17,18 +17,28 @@ control back, so a callback blocking the loop would swallow a second Ctrl-C, and
 could lose to a run that ends meanwhile. These run as soon as the signal comes (even inside
 ``time.sleep``).
 
+Python runs those handlers in the main thread only, but the kernel hands a process-directed
+signal to any thread that does not block it: our threads block them (``start_thread``), a
+plugin's or the executor's do not. A signal taken there only marks the handler due, and the main
+thread, asleep in the loop's ``select`` until the next timer (30 s away, say), would not run it
+until then. ``waking`` points Python's wakeup fd at a socket the loop watches, as asyncio does
+for ``add_signal_handler``: whichever thread takes the signal, the loop wakes and the handler
+runs at once.
+
 A signal the process was started with ignored stays ignored: ``timerctl run s.toml &`` in a
 script (SIGINT), ``nohup timerctl ...`` (SIGHUP).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from types import FrameType
 from typing import Any
 
@@ -203,3 +213,41 @@ class RunSignals:
                     abort()
             os._exit(exit_code_of(signum))
         self._on_signal(signum)
+
+
+@contextlib.contextmanager
+def waking(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """While the run's loop runs: a signal taken by any thread wakes it (see module doc).
+
+    Left alone when a wakeup fd is already set (uvloop sets its own, and reads it the same way)
+    or outside the main thread, where Python refuses one.
+    """
+    reader, writer = socket.socketpair()
+    for end in (reader, writer):
+        end.setblocking(False)
+    try:
+        previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    except ValueError:  # not the main thread
+        previous = None
+    if previous != -1:  # not ours to set, or somebody else's already: theirs stays
+        if previous is not None:
+            signal.set_wakeup_fd(previous)
+        reader.close()
+        writer.close()
+        yield
+        return
+    loop.add_reader(reader.fileno(), _drain, reader)
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(-1)
+        loop.remove_reader(reader.fileno())
+        reader.close()
+        writer.close()
+
+
+def _drain(reader: socket.socket) -> None:
+    """The wakeup bytes: their only job was to wake the loop; the handler has run by now."""
+    with contextlib.suppress(OSError):
+        while reader.recv(4096):
+            pass
