@@ -80,3 +80,14 @@ def test_the_core_of_a_run_imports_neither_click_nor_rich() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_first_handler_comes_before_asyncio_is_imported() -> None:
+    # __main__ installs it from timerctl.signals first thing: a signal while asyncio imports
+    # must find it there (a NameError traceback from a half-imported asyncio, otherwise).
+    code = (
+        "import sys, timerctl.signals; "
+        "print([m for m in ('asyncio', 'socket') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -31,18 +31,20 @@ script (SIGINT), ``nohup timerctl ...`` (SIGHUP).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ExitCode
+
+if TYPE_CHECKING:  # the console script's first import: only what a signal needs, no asyncio
+    import asyncio
+    import socket
 
 #: every signal whose default action would kill us and leave the children running: each ends
 #: the run cleanly instead. SIGINT is "interrupted"; the others "terminated" (the exit status
@@ -222,6 +224,8 @@ def waking(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     Left alone when a wakeup fd is already set (uvloop sets its own, and reads it the same way)
     or outside the main thread, where Python refuses one.
     """
+    import socket  # here: the first handler is installed before anything heavier is imported
+
     reader, writer = socket.socketpair()
     for end in (reader, writer):
         end.setblocking(False)
