@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -58,6 +59,16 @@ def test_a_request_is_a_frozen_value() -> None:
         request.fmt = "plain"  # type: ignore[misc]
 
 
+def imported_with(module: str, packages: tuple[str, ...]) -> list[str]:
+    """Which of ``packages`` a fresh interpreter has loaded once it imported ``module``."""
+    code = (
+        f"import sys, {module}; "
+        f"print(repr(sorted({{m.split('.')[0] for m in sys.modules}} & {set(packages)!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return list(ast.literal_eval(out.stdout))
+
+
 @pytest.mark.parametrize("module", ["timerctl.builtins", "timerctl.execcb"])
 def test_the_built_ins_do_not_import_the_registry(module: str) -> None:
     # The registry puts them in (register_builtins); they never reach back for it.
@@ -74,20 +85,10 @@ def test_every_registry_gets_the_built_ins_with_their_validators() -> None:
 
 def test_the_core_of_a_run_imports_neither_click_nor_rich() -> None:
     # The CLI and the renderers sit on top: app.py (RunRequest -> exit code) needs neither.
-    code = (
-        "import sys, timerctl.app; "
-        "print([m for m in sys.modules if m.split('.')[0] in ('click', 'rich')])"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert imported_with("timerctl.app", ("click", "rich")) == []
 
 
 def test_the_first_handler_comes_before_asyncio_is_imported() -> None:
     # __main__ installs it from timerctl.signals first thing: a signal while asyncio imports
     # must find it there (a NameError traceback from a half-imported asyncio, otherwise).
-    code = (
-        "import sys, timerctl.signals; "
-        "print([m for m in ('asyncio', 'socket') if m in sys.modules])"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert imported_with("timerctl.signals", ("asyncio", "socket")) == []
