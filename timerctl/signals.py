@@ -221,37 +221,35 @@ class RunSignals:
 def waking(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     """While the run's loop runs: a signal taken by any thread wakes it (see module doc).
 
-    Left alone when a wakeup fd is already set (uvloop sets its own, and reads it the same way)
+    Left alone when a wakeup fd is already set (whoever set it, a loop like uvloop, reads it)
     or outside the main thread, where Python refuses one.
     """
     import socket  # here: the first handler is installed before anything heavier is imported
 
     reader, writer = socket.socketpair()
-    for end in (reader, writer):
-        end.setblocking(False)
-    try:
-        previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
-    except ValueError:  # not the main thread
-        previous = None
-    if previous != -1:  # not ours to set, or somebody else's already: theirs stays
-        if previous is not None:
+    with reader, writer:
+        reader.setblocking(False)
+        writer.setblocking(False)
+        try:
+            previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        except ValueError:  # not the main thread
+            yield
+            return
+        if previous != -1:  # somebody else's already: theirs stays
             signal.set_wakeup_fd(previous)
-        reader.close()
-        writer.close()
-        yield
-        return
-    loop.add_reader(reader.fileno(), _drain, reader)
-    try:
-        yield
-    finally:
-        signal.set_wakeup_fd(-1)
-        loop.remove_reader(reader.fileno())
-        reader.close()
-        writer.close()
+            yield
+            return
+        loop.add_reader(reader.fileno(), _drain, reader)
+        try:
+            yield
+        finally:
+            signal.set_wakeup_fd(-1)
+            loop.remove_reader(reader.fileno())
 
 
 def _drain(reader: socket.socket) -> None:
-    """The wakeup bytes: their only job was to wake the loop; the handler has run by now."""
+    """The wakeup bytes: their only job was to wake the loop, whose thread then runs the
+    handler."""
     with contextlib.suppress(OSError):
         while reader.recv(4096):
             pass
