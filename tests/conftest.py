@@ -5,6 +5,7 @@ Being here also puts tests/ on sys.path, so ``from helpers import ...`` works fr
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from helpers import RENDER_SCHEDULE, WALL, Run, run_virtual
+
+from timerctl.signals import ENDING
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The ending signals at their defaults, whatever this session inherited.
+
+    A suite started in the background (``pytest &`` in a script, ``nohup``) inherits SIGINT
+    or SIGHUP ignored, and every CLI child would keep it ignored, as timerctl is meant to (the
+    README's signals paragraph); the tests that send those signals would then fail for no
+    fault of timerctl's. A test about an ignored signal ignores it itself."""
+    for sig in ENDING:
+        if signal.getsignal(sig) is signal.SIG_IGN:
+            handler = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+            signal.signal(sig, handler)
 
 
 @pytest.fixture
