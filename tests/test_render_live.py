@@ -210,6 +210,53 @@ def test_the_loop_process_does_not_import_rich_on_a_terminal(tmp_path: Path) -> 
     assert mark.read_text() == "False"
 
 
+def test_a_run_on_a_terminal_ends_while_the_machine_is_busy(tmp_path: Path) -> None:
+    """Every CPU busy with work of the run's own session (a build started beside it in the same
+    shell): the display still gets its share and draws the end. At SCHED_IDLE it got none: the
+    run never ended, waiting for the summary. (Not ``Terminal``: its session of its own would be
+    scheduled apart from the busy work.)"""
+    (tmp_path / "s.toml").write_text('[[call]]\nsoon = true\ncallback = "echo"\n')
+    cpus = min(len(os.sched_getaffinity(0)), 8)
+    spin = "import os; os.write(1, b'.'); os.close(1)\nwhile True: pass"
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", spin], stdout=subprocess.PIPE) for _ in range(cpus)
+    ]
+    for hog in hogs:  # every one of them spinning before the run starts
+        assert hog.stdout is not None and hog.stdout.read() == b"."
+    master, slave = pty.openpty()
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: drain(master, got), daemon=True)
+    try:
+        reader.start()
+        proc = subprocess.run(
+            [TIMERCTL, "run", "s.toml"],
+            stdout=slave,
+            stderr=slave,
+            cwd=tmp_path,
+            timeout=20,
+            env=clean_env(COLUMNS="120", LINES="40"),
+        )
+    finally:
+        os.close(slave)
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+            assert hog.stdout is not None
+            hog.stdout.close()
+    reader.join(5)
+    os.close(master)
+    text = b"".join(got).decode(errors="replace")
+    assert proc.returncode == 0, text[-500:]
+    assert "run done" in text
+
+
+def drain(fd: int, into: list[bytes]) -> None:
+    """Read a terminal's output until nobody holds it any more (EIO) or it is closed."""
+    with contextlib.suppress(OSError):
+        while chunk := os.read(fd, 65536):
+            into.append(chunk)
+
+
 def test_ctrl_c_on_a_terminal_still_draws_the_summary(tmp_path: Path) -> None:
     """Ctrl-C reaches the display process too: it ignores it and draws the end it is sent."""
     (tmp_path / "s.toml").write_text(

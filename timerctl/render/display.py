@@ -188,14 +188,16 @@ class DisplayProcess:
 
 
 def _yield_cpu(pid: int) -> None:
-    """Let the display run only on CPU time the loop does not want (Linux's SCHED_IDLE: a
-    waking loop thread takes the CPU from it at once). With 2 cores, a display drawing on the
-    loop's core otherwise holds a due call back 1-3 ms, until the scheduler preempts it."""
-    try:
-        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, pid, 19)
+    """Mark the display as batch work (Linux's SCHED_BATCH): waking, it never preempts a running
+    loop, and it still gets its fair share of a busy machine, so it always draws the end.
+
+    Not SCHED_IDLE: that only runs on CPU time nothing else in the group wants, so a busy
+    machine (a build in the same shell) starved the display and the run never ended (it waited
+    for the summary); an unprivileged process cannot lift a process out of SCHED_IDLE again.
+    Measured on this machine (benchmarks/bench_render.py, a 10 ms tick on a terminal with 0-3
+    CPU hogs), the loop's lateness is the same with either."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux: the default priority
+        os.sched_setscheduler(pid, os.SCHED_BATCH, os.sched_param(0))
 
 
 class InProcessDisplay:

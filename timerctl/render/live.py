@@ -8,8 +8,8 @@ hands the queue to a display process through a socket, with a snapshot of where 
 for the live footer: ten times a second, or once a second while the loop is busy (each hand-over
 costs the loop a little, and nobody reads a screen that scrolls faster). The display process
 (``drawer.py``) does all the rich work -- the records, the "… N more calls not drawn" lines,
-the footer, the summary -- at the lowest CPU priority there is (SCHED_IDLE: a waking loop
-takes the CPU from it at once); the loop's process never imports rich. It inherits our
+the footer, the summary -- as batch work (SCHED_BATCH: it never preempts the loop, yet is never
+starved of its share of a busy machine); the loop's process never imports rich. It inherits our
 stdout and stderr, and our own stderr writes (an ``exec`` child's complaints) go through it, in
 order with the records.
 
