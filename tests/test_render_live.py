@@ -108,6 +108,13 @@ def test_rich_on_a_terminal_in_a_real_run_is_a_display_process() -> None:
     assert out.stderr == ""
 
 
+def drain(fd: int, into: list[bytes]) -> None:
+    """Read a terminal's output until nobody holds it any more (EIO) or it is closed."""
+    with contextlib.suppress(OSError):
+        while chunk := os.read(fd, 65536):
+            into.append(chunk)
+
+
 class Terminal:
     """``timerctl ARGS`` on a pseudo-terminal (stdin, stdout, stderr), in a session of its own:
     what a person at a terminal runs; ``os.killpg`` is their Ctrl-C."""
@@ -131,14 +138,7 @@ class Terminal:
         self.reader.start()
 
     def _read(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.master, 65536)
-            except OSError:  # EIO: nobody holds the terminal any more
-                break
-            if not chunk:
-                break
-            self.chunks.append(chunk)
+        drain(self.master, self.chunks)
         self.closed.set()
 
     @property
@@ -248,13 +248,6 @@ def test_a_run_on_a_terminal_ends_while_the_machine_is_busy(tmp_path: Path) -> N
     text = b"".join(got).decode(errors="replace")
     assert proc.returncode == 0, text[-500:]
     assert "run done" in text
-
-
-def drain(fd: int, into: list[bytes]) -> None:
-    """Read a terminal's output until nobody holds it any more (EIO) or it is closed."""
-    with contextlib.suppress(OSError):
-        while chunk := os.read(fd, 65536):
-            into.append(chunk)
 
 
 def test_ctrl_c_on_a_terminal_still_draws_the_summary(tmp_path: Path) -> None:
