@@ -221,12 +221,12 @@ def test_a_run_on_a_terminal_ends_while_the_machine_is_busy(tmp_path: Path) -> N
     hogs = [
         subprocess.Popen([sys.executable, "-c", spin], stdout=subprocess.PIPE) for _ in range(cpus)
     ]
-    for hog in hogs:  # every one of them spinning before the run starts
-        assert hog.stdout is not None and hog.stdout.read() == b"."
     master, slave = pty.openpty()
     got: list[bytes] = []
     reader = threading.Thread(target=lambda: drain(master, got), daemon=True)
     try:
+        for hog in hogs:  # every one of them spinning before the run starts
+            assert hog.stdout is not None and hog.stdout.read() == b"."
         reader.start()
         proc = subprocess.run(
             [TIMERCTL, "run", "s.toml"],
